@@ -1,0 +1,166 @@
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { isSupportedKubernetesVersion, SUPPORTED_KUBERNETES_MINORS } from './versions.js';
+
+/**
+ * The inventory schema: the single source of truth for the inventory's shape,
+ * defaults and descriptions. Cross-field rules live in rules.ts. Every string that
+ * may reach a remote command is held to a narrow character set here.
+ */
+
+const DNS_LABEL = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
+const DNS_NAME = new RegExp(`^${DNS_LABEL}(\\.${DNS_LABEL})*$`);
+const LINUX_USER = /^[a-z_][a-z0-9_-]*[$]?$/;
+const ABSOLUTE_PATH = /^\/[A-Za-z0-9._/+@-]*$/;
+const LOCAL_PATH = /^(~\/|\/|\.{1,2}\/)?[A-Za-z0-9._/+@ -]+$/;
+const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+const REGISTRY = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]{1,5})?(\/[a-z0-9]+([._/-][a-z0-9]+)*)?$/;
+
+export const name = z
+  .string()
+  .max(63)
+  .regex(DNS_NAME, 'must be lower-case letters, digits, "-" and ".", starting and ending with a letter or digit');
+
+const ipAddress = z.string().refine((v) => isIP(v) !== 0, 'must be an IPv4 or IPv6 address');
+const hostOrIp = z.string().refine((v) => isIP(v) !== 0 || (v.length <= 253 && DNS_NAME.test(v)), {
+  message: 'must be an IP address or a DNS name',
+});
+const port = z.number().int().min(1).max(65535);
+const absolutePath = z.string().regex(ABSOLUTE_PATH, 'must be an absolute path of letters, digits and ._/+@-');
+const localPath = z.string().regex(LOCAL_PATH, 'must be a file path without shell metacharacters');
+const httpUrl = z
+  .string()
+  .refine((v) => /^https?:\/\/[^\s'"`$\\;&|<>(){}]+$/.test(v) && URL.canParse(v), 'must be an http(s) URL');
+
+export const ROLES = ['etcd', 'master', 'node'] as const;
+export const NETWORK_PLUGINS = ['calico', 'flannel', 'cilium'] as const;
+export const PROXY_MODES = ['ipvs', 'iptables', 'nftables'] as const;
+export const HOST_KEY_POLICIES = ['strict', 'accept-new', 'off'] as const;
+
+const cidr = z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, 'must be a CIDR such as 10.68.0.0/16');
+
+const network = z
+  .strictObject({
+    plugin: z.enum(NETWORK_PLUGINS).default('calico'),
+    podCidr: cidr.default('172.20.0.0/16').describe('Pod network; must not overlap the service CIDR or any host'),
+    serviceCidr: cidr.default('10.68.0.0/16').describe('Service ClusterIP range; the API is its 1st address, DNS its 10th'),
+    nodeCidrMaskSize: z.number().int().min(8).max(126).default(24),
+    proxyMode: z.enum(PROXY_MODES).default('ipvs'),
+    nodePortRange: z
+      .string()
+      .regex(/^\d{1,5}-\d{1,5}$/, 'must be LOW-HIGH, e.g. 30000-32767')
+      .default('30000-32767'),
+    dnsDomain: z.string().regex(DNS_NAME, 'must be a DNS domain such as cluster.local').default('cluster.local'),
+  })
+  .prefault({});
+
+const cluster = z.strictObject({
+  name,
+  kubernetesVersion: z
+    .string()
+    .regex(/^\d+\.\d+\.\d+$/, 'must be a version like 1.36.3 (no leading "v")')
+    .refine(isSupportedKubernetesVersion, `is not supported; kubesmith supports ${SUPPORTED_KUBERNETES_MINORS.join(', ')}`)
+    .default('1.36.3'),
+  network,
+  controlPlaneEndpoint: z
+    .string()
+    .refine((v) => v === '' || /^(\[[0-9a-fA-F:]+\]|[a-z0-9.-]+):\d{1,5}$/.test(v), 'must be empty or HOST:PORT')
+    .default('')
+    .describe('VIP or DNS name:port; empty = a local L4 balancer on every node'),
+  imageRegistry: z
+    .string()
+    .regex(REGISTRY, 'must be a registry host with an optional path, e.g. registry.k8s.io')
+    .default('registry.k8s.io'),
+  registryMirrors: z
+    .record(z.string().regex(REGISTRY, 'must be a registry host such as docker.io'), z.array(httpUrl).min(1))
+    .default({})
+    .describe('Per upstream registry, mirror endpoints tried in order'),
+  certificates: z
+    .strictObject({
+      caValidityDays: z.number().int().min(1).max(36500).default(3650),
+      certValidityDays: z.number().int().min(1).max(36500).default(365),
+    })
+    .prefault({}),
+});
+
+const bastion = z.strictObject({
+  address: hostOrIp,
+  port: port.default(22),
+  user: z.string().regex(LINUX_USER, 'must be a valid user name').optional(),
+  identityFile: localPath.optional(),
+});
+
+export const ssh = z
+  .strictObject({
+    user: z.string().regex(LINUX_USER, 'must be a valid user name').default('root'),
+    port: port.default(22),
+    identityFile: localPath.default('~/.ssh/id_ed25519'),
+    hostKeyPolicy: z.enum(HOST_KEY_POLICIES).default('accept-new'),
+    concurrency: z.number().int().min(1).max(500).default(20),
+    connectTimeoutSeconds: z.number().int().min(1).max(600).default(10),
+    bastion: bastion.nullable().default(null),
+  })
+  .prefault({});
+
+const hostSsh = z.strictObject({
+  user: z.string().regex(LINUX_USER, 'must be a valid user name').optional(),
+  port: port.optional(),
+  identityFile: localPath.optional(),
+});
+
+const artifacts = z
+  .strictObject({
+    source: z.enum(['download', 'dir']).default('download'),
+    dir: localPath.nullable().default(null).describe('Bundle directory, required when source is dir'),
+    mirrors: z.record(httpUrl, httpUrl).default({}).describe('URL prefix rewrites, e.g. for mainland China'),
+    binDir: absolutePath.default('/opt/kube/bin'),
+  })
+  .prefault({});
+
+const etcd = z
+  .strictObject({
+    dataDir: absolutePath.default('/var/lib/etcd'),
+    walDir: z.union([z.literal(''), absolutePath]).default(''),
+    backupsToKeep: z.number().int().min(1).max(1000).default(7),
+  })
+  .prefault({});
+
+const addons = z
+  .strictObject({
+    coredns: z.boolean().default(true),
+    nodeLocalDns: z.boolean().default(true),
+    metricsServer: z.boolean().default(true),
+    dashboard: z.boolean().default(false),
+  })
+  .prefault({});
+
+export const host = z.strictObject({
+  name,
+  address: ipAddress,
+  roles: z
+    .array(z.enum(ROLES))
+    .min(1, 'needs at least one role (etcd, master, node)')
+    .refine((r) => new Set(r).size === r.length, 'lists a role twice'),
+  labels: z
+    .record(
+      z.string().regex(LABEL_KEY, 'must be a Kubernetes label key'),
+      z.string().regex(LABEL_VALUE, 'must be a Kubernetes label value'),
+    )
+    .default({}),
+  ssh: hostSsh.optional(),
+});
+
+export const inventorySchema = z.strictObject({
+  cluster,
+  ssh,
+  artifacts,
+  etcd,
+  addons,
+  hosts: z.array(host).min(1, 'lists no hosts'),
+});
+
+export type Inventory = z.output<typeof inventorySchema>;
+export type InventoryInput = z.input<typeof inventorySchema>;
+export type HostSpec = z.output<typeof host>;
+export type Role = (typeof ROLES)[number];
