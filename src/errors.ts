@@ -47,7 +47,9 @@ export class SshError extends Error {
     super(message, options);
   }
   get transient(): boolean {
-    return this.kind === 'refused' || this.kind === 'timeout' || this.kind === 'closed' || this.kind === 'other';
+    return (
+      this.kind === 'refused' || this.kind === 'timeout' || this.kind === 'closed' || this.kind === 'other'
+    );
   }
 }
 

@@ -1,5 +1,5 @@
 import { access, constants, readFile, stat } from 'node:fs/promises';
-import { isMap, LineCounter, type Node, parseDocument, type Document } from 'yaml';
+import { type Document, isMap, LineCounter, type Node, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { InputError, type Problem } from '../errors.js';
 import { resolveLocalPath } from '../home.js';
@@ -43,7 +43,9 @@ function closest(word: string, candidates: string[]): string | undefined {
     }
     return row[b.length]!;
   };
-  const best = candidates.map((c) => ({ c, d: distance(word.toLowerCase(), c.toLowerCase()) })).sort((x, y) => x.d - y.d)[0];
+  const best = candidates
+    .map((c) => ({ c, d: distance(word.toLowerCase(), c.toLowerCase()) }))
+    .sort((x, y) => x.d - y.d)[0];
   return best && best.d <= Math.max(2, Math.floor(word.length / 3)) ? best.c : undefined;
 }
 
@@ -51,7 +53,8 @@ function knownKeys(schema: z.ZodType, path: Path): string[] {
   let current: unknown = schema;
   for (const part of path) {
     current = unwrap(current);
-    const def = (current as { def?: { type?: string; shape?: Record<string, unknown>; element?: unknown } }).def;
+    const def = (current as { def?: { type?: string; shape?: Record<string, unknown>; element?: unknown } })
+      .def;
     if (def?.type === 'object' && typeof part === 'string') current = def.shape?.[part];
     else if (def?.type === 'array') current = def.element;
     else return [];
@@ -62,7 +65,10 @@ function knownKeys(schema: z.ZodType, path: Path): string[] {
 
 function unwrap(schema: unknown): unknown {
   let current = schema as { def?: { type?: string; innerType?: unknown } } | undefined;
-  while (current?.def?.innerType && ['default', 'prefault', 'optional', 'nullable'].includes(current.def.type ?? '')) {
+  while (
+    current?.def?.innerType &&
+    ['default', 'prefault', 'optional', 'nullable'].includes(current.def.type ?? '')
+  ) {
     current = current.def.innerType as typeof current;
   }
   return current;
@@ -101,7 +107,8 @@ function withoutInvalid(raw: unknown, error: z.ZodError): { repaired: unknown; t
     }
     if (issue.code === 'unrecognized_keys') continue;
     let parent: unknown = repaired;
-    for (const part of path.slice(0, -1)) parent = (parent as Record<string | number, unknown> | undefined)?.[part];
+    for (const part of path.slice(0, -1))
+      parent = (parent as Record<string | number, unknown> | undefined)?.[part];
     const last = path[path.length - 1];
     if (parent && typeof parent === 'object' && last !== undefined) {
       delete (parent as Record<string | number, unknown>)[last];
@@ -111,8 +118,10 @@ function withoutInvalid(raw: unknown, error: z.ZodError): { repaired: unknown; t
   for (const issue of error.issues) {
     if (issue.code !== 'unrecognized_keys') continue;
     let target: unknown = repaired;
-    for (const part of issue.path as Path) target = (target as Record<string | number, unknown> | undefined)?.[part];
-    for (const key of issue.keys) if (target && typeof target === 'object') delete (target as Record<string, unknown>)[key];
+    for (const part of issue.path as Path)
+      target = (target as Record<string | number, unknown> | undefined)?.[part];
+    for (const key of issue.keys)
+      if (target && typeof target === 'object') delete (target as Record<string, unknown>)[key];
   }
   if (Array.isArray(repaired.hosts)) {
     repaired.hosts = repaired.hosts.map((h, i) => (badHosts.has(i) ? undefined : h));
@@ -130,39 +139,74 @@ async function readable(path: string): Promise<boolean> {
   }
 }
 
-async function localFileProblems(inv: Inventory, raw: Record<string, unknown>, file: string, doc: Document, lines: LineCounter): Promise<Problem[]> {
+async function localFileProblems(
+  inv: Inventory,
+  raw: Record<string, unknown>,
+  file: string,
+  doc: Document,
+  lines: LineCounter,
+): Promise<Problem[]> {
   const out: Problem[] = [];
   const explicitIdentity = (raw.ssh as Record<string, unknown> | undefined)?.identityFile !== undefined;
   const files: [Path, string | undefined, boolean][] = [
     [['ssh', 'identityFile'], inv.ssh.identityFile, explicitIdentity || !process.env.SSH_AUTH_SOCK],
     [['ssh', 'bastion', 'identityFile'], inv.ssh.bastion?.identityFile, true],
-    ...inv.hosts.map((h, i): [Path, string | undefined, boolean] => [['hosts', i, 'ssh', 'identityFile'], h.ssh?.identityFile, true]),
+    ...inv.hosts.map((h, i): [Path, string | undefined, boolean] => [
+      ['hosts', i, 'ssh', 'identityFile'],
+      h.ssh?.identityFile,
+      true,
+    ]),
   ];
   for (const [path, value, required] of files) {
     if (!value || !required) continue;
     const resolved = resolveLocalPath(value, file);
     if (!(await readable(resolved))) {
-      out.push({ file, line: lineOf(doc, lines, path), path: path.join('.'), message: `${resolved} does not exist or is not readable; create the key (ssh-keygen -t ed25519) or point this at an existing one` });
+      out.push({
+        file,
+        line: lineOf(doc, lines, path),
+        path: path.join('.'),
+        message: `${resolved} does not exist or is not readable; create the key (ssh-keygen -t ed25519) or point this at an existing one`,
+      });
     }
   }
   if (inv.artifacts.source === 'dir' && inv.artifacts.dir) {
     const dir = resolveLocalPath(inv.artifacts.dir, file);
-    const isDir = await stat(dir).then((s) => s.isDirectory(), () => false);
-    if (!isDir) out.push({ file, line: lineOf(doc, lines, ['artifacts', 'dir']), path: 'artifacts.dir', message: `${dir} is not a directory; build a bundle (kubesmith lab bundle, or kubesmith download --bundle) or fix the path` });
+    const isDir = await stat(dir).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
+    if (!isDir)
+      out.push({
+        file,
+        line: lineOf(doc, lines, ['artifacts', 'dir']),
+        path: 'artifacts.dir',
+        message: `${dir} is not a directory; build a bundle (kubesmith lab bundle, or kubesmith download --bundle) or fix the path`,
+      });
   }
   return out;
 }
 
-export async function parseInventory(text: string, file: string, options: RuleOptions = {}): Promise<LoadedInventory> {
+export async function parseInventory(
+  text: string,
+  file: string,
+  options: RuleOptions = {},
+): Promise<LoadedInventory> {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    const problems = doc.errors.map((e) => ({ file, line: e.linePos?.[0]?.line, path: '(yaml)', message: e.message.split('\n')[0] ?? e.message }));
+    const problems = doc.errors.map((e) => ({
+      file,
+      line: e.linePos?.[0]?.line,
+      path: '(yaml)',
+      message: e.message.split('\n')[0] ?? e.message,
+    }));
     throw new InputError(`${file}: not valid YAML`, problems);
   }
   const raw = (doc.toJS() ?? {}) as Record<string, unknown>;
   if (typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new InputError(`${file}: not an inventory`, [{ file, line: 1, path: '(root)', message: 'must be a mapping with cluster, hosts, ...' }]);
+    throw new InputError(`${file}: not an inventory`, [
+      { file, line: 1, path: '(root)', message: 'must be a mapping with cluster, hosts, ...' },
+    ]);
   }
   const parsed = inventorySchema.safeParse(raw);
   const problems: Problem[] = [];
@@ -173,11 +217,16 @@ export async function parseInventory(text: string, file: string, options: RuleOp
     problems.push(...schemaProblems(parsed.error, doc, lines, file));
     const repair = withoutInvalid(raw, parsed.error);
     touched = repair.touched;
-    const retry = inventorySchema.safeParse({ ...(repair.repaired as object), hosts: ((repair.repaired as { hosts?: unknown[] }).hosts ?? []).filter(Boolean) });
+    const retry = inventorySchema.safeParse({
+      ...(repair.repaired as object),
+      hosts: ((repair.repaired as { hosts?: unknown[] }).hosts ?? []).filter(Boolean),
+    });
     if (retry.success) inventory = retry.data;
   }
   if (inventory) {
-    const hostIndex = Array.isArray(raw.hosts) ? raw.hosts.map((_, i) => i).filter((i) => !touched.includes(`hosts.${i}`)) : [];
+    const hostIndex = Array.isArray(raw.hosts)
+      ? raw.hosts.map((_, i) => i).filter((i) => !touched.includes(`hosts.${i}`))
+      : [];
     for (const p of crossFieldProblems(inventory, options)) {
       const path = [...p.pathParts];
       if (path[0] === 'hosts' && typeof path[1] === 'number') path[1] = hostIndex[path[1]] ?? path[1];
@@ -200,7 +249,11 @@ export async function loadInventory(file: string, options: RuleOptions = {}): Pr
   try {
     text = await readFile(file, 'utf8');
   } catch (cause) {
-    throw new InputError(`${file}: cannot read the inventory (${(cause as NodeJS.ErrnoException).code ?? cause}); create one with 'kubesmith new <cluster>' or pass -i FILE`, [], { cause });
+    throw new InputError(
+      `${file}: cannot read the inventory (${(cause as NodeJS.ErrnoException).code ?? cause}); create one with 'kubesmith new <cluster>' or pass -i FILE`,
+      [],
+      { cause },
+    );
   }
   return parseInventory(text, file, options);
 }

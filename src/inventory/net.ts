@@ -41,7 +41,8 @@ function bigIntToIp(family: 4 | 6, value: bigint): string {
 
 export function parseCidr(text: string): Cidr | undefined {
   const [address, prefixText, ...rest] = text.split('/');
-  if (!address || prefixText === undefined || rest.length > 0 || !/^\d{1,3}$/.test(prefixText)) return undefined;
+  if (!address || prefixText === undefined || rest.length > 0 || !/^\d{1,3}$/.test(prefixText))
+    return undefined;
   const family = isIP(address);
   if (family !== 4 && family !== 6) return undefined;
   const prefix = Number(prefixText);

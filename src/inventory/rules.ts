@@ -31,11 +31,21 @@ function networkRules(inv: Inventory): PathProblem[] {
   }
   if (svc) {
     if (cidrSize(svc) < 16n) {
-      out.push(problem([...base, 'serviceCidr'], 'is too small: it needs the API (1st) and DNS (10th) service IPs; use /28 or larger'));
+      out.push(
+        problem(
+          [...base, 'serviceCidr'],
+          'is too small: it needs the API (1st) and DNS (10th) service IPs; use /28 or larger',
+        ),
+      );
     }
     const maxBits = svc.family === 4 ? 12 : 108;
     if (svc.prefix < maxBits) {
-      out.push(problem([...base, 'serviceCidr'], `is too large for kube-apiserver: the prefix must be /${maxBits} or longer`));
+      out.push(
+        problem(
+          [...base, 'serviceCidr'],
+          `is too large for kube-apiserver: the prefix must be /${maxBits} or longer`,
+        ),
+      );
     }
   }
   if (pod) {
@@ -60,7 +70,12 @@ function networkRules(inv: Inventory): PathProblem[] {
   inv.hosts.forEach((h, i) => {
     for (const [label, range] of ranges) {
       if (range && cidrContains(range, h.address)) {
-        out.push(problem(['hosts', i, 'address'], `${h.address} lies inside ${label} ${label === 'podCidr' ? net.podCidr : net.serviceCidr}`));
+        out.push(
+          problem(
+            ['hosts', i, 'address'],
+            `${h.address} lies inside ${label} ${label === 'podCidr' ? net.podCidr : net.serviceCidr}`,
+          ),
+        );
       }
     }
   });
@@ -70,10 +85,12 @@ function networkRules(inv: Inventory): PathProblem[] {
 function hostRules(inv: Inventory, options: RuleOptions): PathProblem[] {
   const out: PathProblem[] = [];
   for (const [value, idx] of duplicates(inv.hosts, (h) => h.name)) {
-    for (const i of idx.slice(1)) out.push(problem(['hosts', i, 'name'], `'${value}' is used by hosts[${idx[0]}] too`));
+    for (const i of idx.slice(1))
+      out.push(problem(['hosts', i, 'name'], `'${value}' is used by hosts[${idx[0]}] too`));
   }
   for (const [value, idx] of duplicates(inv.hosts, (h) => h.address)) {
-    for (const i of idx.slice(1)) out.push(problem(['hosts', i, 'address'], `${value} is used by hosts[${idx[0]}] too`));
+    for (const i of idx.slice(1))
+      out.push(problem(['hosts', i, 'address'], `${value} is used by hosts[${idx[0]}] too`));
   }
   if (!inv.hosts.some((h) => h.roles.includes('master'))) {
     out.push(problem(['hosts'], 'needs at least one host with the master role'));

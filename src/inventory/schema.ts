@@ -13,21 +13,27 @@ const DNS_NAME = new RegExp(`^${DNS_LABEL}(\\.${DNS_LABEL})*$`);
 const LINUX_USER = /^[a-z_][a-z0-9_-]*[$]?$/;
 const ABSOLUTE_PATH = /^\/[A-Za-z0-9._/+@-]*$/;
 const LOCAL_PATH = /^(~\/|\/|\.{1,2}\/)?[A-Za-z0-9._/+@ -]+$/;
-const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_KEY =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 const REGISTRY = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]{1,5})?(\/[a-z0-9]+([._/-][a-z0-9]+)*)?$/;
 
 export const name = z
   .string()
   .max(63)
-  .regex(DNS_NAME, 'must be lower-case letters, digits, "-" and ".", starting and ending with a letter or digit');
+  .regex(
+    DNS_NAME,
+    'must be lower-case letters, digits, "-" and ".", starting and ending with a letter or digit',
+  );
 
 const ipAddress = z.string().refine((v) => isIP(v) !== 0, 'must be an IPv4 or IPv6 address');
 const hostOrIp = z.string().refine((v) => isIP(v) !== 0 || (v.length <= 253 && DNS_NAME.test(v)), {
   message: 'must be an IP address or a DNS name',
 });
 const port = z.number().int().min(1).max(65535);
-const absolutePath = z.string().regex(ABSOLUTE_PATH, 'must be an absolute path of letters, digits and ._/+@-');
+const absolutePath = z
+  .string()
+  .regex(ABSOLUTE_PATH, 'must be an absolute path of letters, digits and ._/+@-');
 const localPath = z.string().regex(LOCAL_PATH, 'must be a file path without shell metacharacters');
 const httpUrl = z
   .string()
@@ -43,15 +49,22 @@ const cidr = z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, 'must be a CIDR such 
 const network = z
   .strictObject({
     plugin: z.enum(NETWORK_PLUGINS).default('calico'),
-    podCidr: cidr.default('172.20.0.0/16').describe('Pod network; must not overlap the service CIDR or any host'),
-    serviceCidr: cidr.default('10.68.0.0/16').describe('Service ClusterIP range; the API is its 1st address, DNS its 10th'),
+    podCidr: cidr
+      .default('172.20.0.0/16')
+      .describe('Pod network; must not overlap the service CIDR or any host'),
+    serviceCidr: cidr
+      .default('10.68.0.0/16')
+      .describe('Service ClusterIP range; the API is its 1st address, DNS its 10th'),
     nodeCidrMaskSize: z.number().int().min(8).max(126).default(24),
     proxyMode: z.enum(PROXY_MODES).default('ipvs'),
     nodePortRange: z
       .string()
       .regex(/^\d{1,5}-\d{1,5}$/, 'must be LOW-HIGH, e.g. 30000-32767')
       .default('30000-32767'),
-    dnsDomain: z.string().regex(DNS_NAME, 'must be a DNS domain such as cluster.local').default('cluster.local'),
+    dnsDomain: z
+      .string()
+      .regex(DNS_NAME, 'must be a DNS domain such as cluster.local')
+      .default('cluster.local'),
   })
   .prefault({});
 
@@ -60,12 +73,18 @@ const cluster = z.strictObject({
   kubernetesVersion: z
     .string()
     .regex(/^\d+\.\d+\.\d+$/, 'must be a version like 1.36.3 (no leading "v")')
-    .refine(isSupportedKubernetesVersion, `is not supported; kubesmith supports ${SUPPORTED_KUBERNETES_MINORS.join(', ')}`)
+    .refine(
+      isSupportedKubernetesVersion,
+      `is not supported; kubesmith supports ${SUPPORTED_KUBERNETES_MINORS.join(', ')}`,
+    )
     .default('1.36.3'),
   network,
   controlPlaneEndpoint: z
     .string()
-    .refine((v) => v === '' || /^(\[[0-9a-fA-F:]+\]|[a-z0-9.-]+):\d{1,5}$/.test(v), 'must be empty or HOST:PORT')
+    .refine(
+      (v) => v === '' || /^(\[[0-9a-fA-F:]+\]|[a-z0-9.-]+):\d{1,5}$/.test(v),
+      'must be empty or HOST:PORT',
+    )
     .default('')
     .describe('VIP or DNS name:port; empty = a local L4 balancer on every node'),
   imageRegistry: z

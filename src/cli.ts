@@ -1,0 +1,200 @@
+#!/usr/bin/env node
+import { createInterface } from 'node:readline';
+import { Command, CommanderError, Option } from 'commander';
+import { stringify } from 'yaml';
+import { checkCluster, formatCheck } from './commands/check.js';
+import { type GlobalOptions, openCluster } from './commands/context.js';
+import { newCluster } from './commands/new.js';
+import { runPlaybookCommand } from './commands/run.js';
+import {
+  ExitCode,
+  formatProblem,
+  InputError,
+  InterruptedError,
+  LockedError,
+  RemoteCommandError,
+  SshError,
+  StepFailedError,
+} from './errors.js';
+import { VERSION } from './version.js';
+
+/** Ctrl-C once: cancel cleanly (no new work, running commands stopped). Twice: exit 130 now. */
+function interruptSignal(): AbortSignal {
+  const controller = new AbortController();
+  process.on('SIGINT', () => {
+    if (controller.signal.aborted) process.exit(ExitCode.interrupted);
+    process.stderr.write('\ninterrupting: finishing cleanly (Ctrl-C again to exit at once)\n');
+    controller.abort();
+  });
+  return controller.signal;
+}
+
+async function promptSecret(question: string): Promise<string> {
+  if (!process.stdin.isTTY) throw new InputError('--ask-become-pass needs a terminal to ask on');
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  const output = rl as unknown as { _writeToOutput: (s: string) => void };
+  process.stderr.write(question);
+  output._writeToOutput = () => undefined;
+  const answer = await new Promise<string>((resolve) => rl.question('', resolve));
+  rl.close();
+  process.stderr.write('\n');
+  return answer;
+}
+
+function globals(command: Command): GlobalOptions & { askBecomePass?: boolean } {
+  return command.optsWithGlobals();
+}
+
+async function becomePassword(command: Command): Promise<string | undefined> {
+  return globals(command).askBecomePass ? promptSecret('sudo password: ') : undefined;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('kubesmith')
+    .description('Install and run Kubernetes on your own machines over SSH')
+    .version(VERSION)
+    .option('--home <dir>', 'kubesmith home (default $KUBESMITH_HOME or ~/.kubesmith)')
+    .option('-i, --inventory <file>', 'use this inventory file instead of a cluster name')
+    .addOption(
+      new Option('-o, --output <mode>', 'output style')
+        .choices(['auto', 'tty', 'plain', 'json'])
+        .default('auto'),
+    )
+    .option('--allow-even-etcd', 'accept an even number of etcd members')
+    .option('--ask-become-pass', 'ask for the sudo password of a non-root SSH user')
+    .option('-v, --verbose', 'show unchanged actions too')
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('new')
+    .description('create clusters/<cluster>/inventory.yaml from the example')
+    .argument('<cluster>', 'cluster name')
+    .action(async (cluster: string, _o, cmd: Command) => {
+      const file = await newCluster(cluster, globals(cmd).home);
+      process.stdout.write(`created ${file}\nedit its hosts, then run: kubesmith validate ${cluster}\n`);
+    });
+
+  program
+    .command('validate')
+    .description('check the inventory; reports every problem at once')
+    .argument('[cluster]', 'cluster name (or use -i FILE)')
+    .action(async (cluster: string | undefined, _o, cmd: Command) => {
+      const { loaded } = await openCluster(cluster, globals(cmd));
+      const inv = loaded.inventory;
+      const count = (role: string) => inv.hosts.filter((h) => h.roles.includes(role as never)).length;
+      process.stdout.write(
+        `${loaded.file}: valid (${inv.hosts.length} hosts: ${count('etcd')} etcd, ${count('master')} master, ${count('node')} node; Kubernetes ${inv.cluster.kubernetesVersion})\n`,
+      );
+    });
+
+  program
+    .command('inventory')
+    .description('inventory tools')
+    .command('show')
+    .description('print the effective inventory, defaults filled in')
+    .argument('[cluster]', 'cluster name (or use -i FILE)')
+    .action(async (cluster: string | undefined, _o, cmd: Command) => {
+      const { loaded } = await openCluster(cluster, globals(cmd));
+      process.stdout.write(
+        globals(cmd).output === 'json'
+          ? `${JSON.stringify(loaded.inventory, null, 2)}\n`
+          : stringify(loaded.inventory),
+      );
+    });
+
+  program
+    .command('check')
+    .description('connect to every host and report what would stop a setup (changes nothing)')
+    .argument('[cluster]', 'cluster name (or use -i FILE)')
+    .action(async (cluster: string | undefined, _o, cmd: Command) => {
+      const opened = await openCluster(cluster, globals(cmd));
+      const report = await checkCluster(opened, {
+        becomePassword: await becomePassword(cmd),
+        signal: interruptSignal(),
+      });
+      if (globals(cmd).output === 'json') {
+        process.stdout.write(
+          `${JSON.stringify({ facts: Object.fromEntries(report.facts), findings: report.findings, blocking: report.blocking })}\n`,
+        );
+      } else process.stdout.write(`${formatCheck(opened, report)}\n`);
+      if (report.blocking) process.exitCode = ExitCode.failed;
+    });
+
+  program
+    .command('setup')
+    .description('build the cluster: run all steps of playbooks/setup.yaml, or one by id or number')
+    .argument('[cluster]', 'cluster name (or use -i FILE)')
+    .argument('[step]', "'all', a step id (prepare) or number (01)", 'all')
+    .option('--dry-run', 'show what would change, with diffs; change nothing')
+    .option('--hosts <names>', 'only these hosts (comma separated)', (v: string) =>
+      v.split(',').filter(Boolean),
+    )
+    .action(
+      async (
+        cluster: string | undefined,
+        step: string,
+        options: { dryRun?: boolean; hosts?: string[] },
+        cmd: Command,
+      ) => {
+        const opened = await openCluster(cluster, globals(cmd));
+        const unknown = options.hosts?.filter(
+          (h) => !opened.loaded.inventory.hosts.some((x) => x.name === h),
+        );
+        if (unknown?.length)
+          throw new InputError(`--hosts names hosts not in the inventory: ${unknown.join(', ')}`);
+        await runPlaybookCommand(opened, 'setup', step, {
+          ...globals(cmd),
+          ...options,
+          becomePassword: await becomePassword(cmd),
+          signal: interruptSignal(),
+        });
+      },
+    );
+
+  return program;
+}
+
+/** The one place errors become messages and exit codes. */
+export function report(error: unknown): number {
+  const say = (text: string) => process.stderr.write(`${text}\n`);
+  if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.ok : ExitCode.input;
+  if (error instanceof InputError) {
+    say(`error: ${error.message}`);
+    for (const p of error.problems) say(`  ${formatProblem(p)}`);
+    return ExitCode.input;
+  }
+  if (error instanceof SshError) {
+    say(`error: ${error.message}${error.hint ? `\n  hint: ${error.hint}` : ''}`);
+    return ExitCode.unreachable;
+  }
+  if (error instanceof RemoteCommandError) {
+    say(`error: ${error.message}${error.hint ? `\n  hint: ${error.hint}` : ''}`);
+    return ExitCode.failed;
+  }
+  if (error instanceof StepFailedError) {
+    say(`error: ${error.message}`);
+    return ExitCode.failed;
+  }
+  if (error instanceof LockedError) {
+    say(`error: ${error.message}`);
+    return ExitCode.locked;
+  }
+  if (error instanceof InterruptedError) return ExitCode.interrupted;
+  say(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  say('this is a bug in kubesmith; please report it with the run log');
+  return ExitCode.failed;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
+  } catch (error) {
+    return report(error);
+  }
+}
+
+main(process.argv).then((code) => {
+  process.exitCode = code;
+});

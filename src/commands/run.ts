@@ -1,0 +1,77 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RunSummary } from '../engine/events.js';
+import { acquireLock } from '../engine/lock.js';
+import { loadPlaybook, selectSteps } from '../engine/playbook.js';
+import { runPlaybook } from '../engine/runner.js';
+import { StepFailedError } from '../errors.js';
+import { plainRenderer } from '../render/plain.js';
+import { fanOut } from '../render/renderer.js';
+import { STEPS } from '../steps/index.js';
+import { type Cluster, type GlobalOptions, pickRenderer } from './context.js';
+
+export interface PlaybookCommandOptions extends GlobalOptions {
+  dryRun?: boolean;
+  hosts?: string[];
+  becomePassword?: string;
+  signal?: AbortSignal;
+}
+
+/** Runs a playbook under the cluster lock, with a run log, and throws StepFailedError when a host failed. */
+export async function runPlaybookCommand(
+  cluster: Cluster,
+  playbookName: string,
+  selector: string,
+  options: PlaybookCommandOptions,
+): Promise<RunSummary> {
+  const playbook = await loadPlaybook(playbookName);
+  const entries = selectSteps(playbook, selector);
+  const lock = await acquireLock(cluster.paths.lock, `${playbookName} ${selector}`);
+  if (lock.tookOver)
+    process.stderr.write(
+      `note: took over a stale lock of '${lock.tookOver.command}' (pid ${lock.tookOver.pid} is gone)\n`,
+    );
+  await mkdir(cluster.paths.runs, { recursive: true, mode: 0o700 });
+  const logFile = join(
+    cluster.paths.runs,
+    `${new Date().toISOString().replace(/[:.]/g, '-')}-${playbookName}.log`,
+  );
+  const log = createWriteStream(logFile, { mode: 0o600 });
+  const renderer = fanOut(
+    pickRenderer(options.output, options.verbose),
+    plainRenderer(log, { verbose: true }),
+  );
+  try {
+    const summary = await runPlaybook({
+      command: playbookName,
+      loaded: cluster.loaded,
+      clusterDir: cluster.paths.dir,
+      knownHostsFile: cluster.paths.knownHosts,
+      entries,
+      registry: STEPS,
+      sink: renderer.sink,
+      dryRun: options.dryRun,
+      signal: options.signal,
+      only: options.hosts,
+      becomePassword: options.becomePassword,
+      logFile,
+    });
+    await renderer.close();
+    if (summary.failed > 0) {
+      throw new StepFailedError(
+        summary.hosts
+          .filter((h) => h.status === 'failed')
+          .map((h) => ({
+            host: h.host,
+            step: h.failedStep ?? '?',
+            error: new Error(h.error?.message ?? 'failed'),
+          })),
+      );
+    }
+    return summary;
+  } finally {
+    await new Promise((r) => log.end(r));
+    await lock.release();
+  }
+}

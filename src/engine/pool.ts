@@ -1,0 +1,72 @@
+import { errorMessage, hintOf } from '../errors.js';
+import type { LoadedInventory } from '../inventory/load.js';
+import type { HostSpec } from '../inventory/schema.js';
+import { KnownHosts } from '../transport/known-hosts.js';
+import { SshConnection } from '../transport/ssh.js';
+import { sshTargetFor } from '../transport/targets.js';
+import type { ErrorInfo } from './events.js';
+import { mapLimit } from './limit.js';
+
+export interface PoolOptions {
+  knownHostsFile: string;
+  concurrency: number;
+  becomePassword?: string;
+  signal?: AbortSignal;
+  onConnect?: (host: string, durationMs: number, error?: ErrorInfo) => void;
+}
+
+export function errorInfo(error: unknown): ErrorInfo {
+  const tail = (error as { stderrTail?: string }).stderrTail;
+  return { message: errorMessage(error), hint: hintOf(error), ...(tail ? { stderrTail: tail } : {}) };
+}
+
+/** One connection per host for the whole run, opened in parallel, each checked for working sudo. */
+export class HostPool {
+  private constructor(
+    private readonly connections: Map<string, SshConnection>,
+    readonly failures: Map<string, ErrorInfo>,
+  ) {}
+
+  static async connect(
+    loaded: LoadedInventory,
+    hosts: readonly HostSpec[],
+    options: PoolOptions,
+  ): Promise<HostPool> {
+    const knownHosts = new KnownHosts(options.knownHostsFile);
+    const connections = new Map<string, SshConnection>();
+    const failures = new Map<string, ErrorInfo>();
+    await mapLimit(hosts, options.concurrency, async (host) => {
+      const started = performance.now();
+      let conn: SshConnection | undefined;
+      try {
+        conn = await SshConnection.open(
+          sshTargetFor(loaded, host, { knownHosts, becomePassword: options.becomePassword }),
+          { signal: options.signal },
+        );
+        await conn.run(['true'], { signal: options.signal });
+        connections.set(host.name, conn);
+        options.onConnect?.(host.name, Math.round(performance.now() - started));
+      } catch (error) {
+        conn?.close();
+        const info = errorInfo(error);
+        failures.set(host.name, info);
+        options.onConnect?.(host.name, Math.round(performance.now() - started), info);
+      }
+    });
+    return new HostPool(connections, failures);
+  }
+
+  get(host: string): SshConnection {
+    const conn = this.connections.get(host);
+    if (!conn) throw new Error(`no connection to ${host}`);
+    return conn;
+  }
+
+  has(host: string): boolean {
+    return this.connections.has(host);
+  }
+
+  close(): void {
+    for (const conn of this.connections.values()) conn.close();
+  }
+}

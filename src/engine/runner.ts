@@ -1,0 +1,189 @@
+import { InputError, InterruptedError } from '../errors.js';
+import type { LoadedInventory } from '../inventory/load.js';
+import type { HostSpec } from '../inventory/schema.js';
+import { applyResources } from './apply.js';
+import type { EventSink, HostStatus, HostSummary, PlannedStep, RunSummary } from './events.js';
+import { mapLimit } from './limit.js';
+import { hostsFor, type PlaybookEntry } from './playbook.js';
+import { errorInfo, HostPool } from './pool.js';
+import type { Step, StepContext } from './step.js';
+
+export interface RunOptions {
+  command: string;
+  loaded: LoadedInventory;
+  clusterDir: string;
+  knownHostsFile: string;
+  entries: readonly PlaybookEntry[];
+  registry: ReadonlyMap<string, Step>;
+  sink: EventSink;
+  dryRun?: boolean;
+  signal?: AbortSignal;
+  /** Limit the run to these hosts (names). */
+  only?: readonly string[];
+  concurrency?: number;
+  becomePassword?: string;
+  logFile?: string;
+}
+
+interface Planned {
+  step: Step;
+  hosts: HostSpec[];
+}
+
+export function planRun(options: Pick<RunOptions, 'entries' | 'registry' | 'loaded' | 'only'>): Planned[] {
+  return options.entries.map((entry) => {
+    const step = options.registry.get(entry.step);
+    if (!step)
+      throw new InputError(`playbook names step '${entry.step}', which does not exist in src/steps/`);
+    return { step, hosts: hostsFor(entry, options.loaded.inventory, options.only) };
+  });
+}
+
+/**
+ * Runs steps in playbook order. Within a step, hosts run in parallel up to the
+ * concurrency limit; the next step starts when every host has finished. A host that
+ * fails stops there; the others go on. Every host is connected (and sudo checked)
+ * before anything changes.
+ */
+export async function runPlaybook(options: RunOptions): Promise<RunSummary> {
+  const { sink, loaded } = options;
+  const dryRun = options.dryRun ?? false;
+  const signal = options.signal ?? new AbortController().signal;
+  const concurrency = options.concurrency ?? loaded.inventory.ssh.concurrency;
+  const plan = planRun(options);
+  const started = performance.now();
+  const plannedSteps: PlannedStep[] = plan.map((p) => ({
+    id: p.step.id,
+    title: p.step.title,
+    hosts: p.hosts.map((h) => h.name),
+  }));
+  sink({
+    type: 'run-start',
+    command: options.command,
+    cluster: loaded.inventory.cluster.name,
+    dryRun,
+    steps: plannedSteps,
+    logFile: options.logFile,
+  });
+
+  const involved = loaded.inventory.hosts.filter((h) => plan.some((p) => p.hosts.includes(h)));
+  const summaries = new Map<string, HostSummary>(
+    involved.map((h) => [h.name, { host: h.name, status: 'ok', changed: 0, commands: 0, bytesUploaded: 0 }]),
+  );
+  const pool = await HostPool.connect(loaded, involved, {
+    knownHostsFile: options.knownHostsFile,
+    concurrency,
+    becomePassword: options.becomePassword,
+    signal,
+    onConnect: (host, durationMs, error) =>
+      sink({ type: 'connect', host, ok: !error, durationMs, ...(error ? { error } : {}) }),
+  });
+  const finish = (): RunSummary => {
+    for (const s of summaries.values()) {
+      if (pool.has(s.host)) {
+        const stats = pool.get(s.host).stats;
+        s.commands = stats.commands;
+        s.bytesUploaded = stats.bytesUploaded;
+      }
+    }
+    pool.close();
+    const hosts = [...summaries.values()];
+    const summary: RunSummary = {
+      hosts,
+      changed: hosts.reduce((n, h) => n + h.changed, 0),
+      failed: hosts.filter((h) => h.status === 'failed').length,
+      interrupted: signal.aborted,
+    };
+    sink({
+      type: 'run-end',
+      ok: summary.failed === 0 && !summary.interrupted,
+      durationMs: Math.round(performance.now() - started),
+      summary,
+    });
+    return summary;
+  };
+
+  if (pool.failures.size > 0) {
+    for (const [host, error] of pool.failures)
+      Object.assign(summaries.get(host)!, { status: 'failed', failedStep: 'connect', error });
+    return finish();
+  }
+
+  const shared = new Map<string, unknown>();
+  for (const { step, hosts } of plan) {
+    if (signal.aborted) break;
+    const runnable = hosts.filter((h) => summaries.get(h.name)?.status !== 'failed');
+    const stepStarted = performance.now();
+    sink({ type: 'step-start', step: step.id, title: step.title, hosts: runnable.map((h) => h.name) });
+    await mapLimit(runnable, concurrency, async (host) => {
+      const summary = summaries.get(host.name)!;
+      if (signal.aborted) {
+        sink({
+          type: 'host-end',
+          step: step.id,
+          host: host.name,
+          status: 'skipped',
+          changed: 0,
+          durationMs: 0,
+        });
+        return;
+      }
+      sink({ type: 'host-start', step: step.id, host: host.name });
+      const hostStarted = performance.now();
+      let changed = 0;
+      const conn = pool.get(host.name);
+      const ctx: StepContext = {
+        host,
+        inventory: loaded.inventory,
+        clusterDir: options.clusterDir,
+        dryRun,
+        signal,
+        conn,
+        shared,
+        log: (message) => sink({ type: 'host-log', step: step.id, host: host.name, message }),
+        read: (argv, execOptions) => conn.run(argv, { signal, ...execOptions }),
+        apply: async (resources) => {
+          const results = await applyResources(conn, resources, { dryRun, signal });
+          for (const result of results) {
+            if (result.status === 'changed') changed++;
+            sink({ type: 'action', step: step.id, host: host.name, result });
+          }
+          return results;
+        },
+      };
+      let status: HostStatus = 'ok';
+      try {
+        await step.run(ctx);
+        if (!dryRun && step.verify) await step.verify(ctx);
+        status = changed > 0 ? 'changed' : 'ok';
+      } catch (error) {
+        status = 'failed';
+        const info = error instanceof InterruptedError ? { message: 'interrupted' } : errorInfo(error);
+        Object.assign(summary, { status, failedStep: step.id, error: info });
+        sink({
+          type: 'host-end',
+          step: step.id,
+          host: host.name,
+          status,
+          changed,
+          durationMs: Math.round(performance.now() - hostStarted),
+          error: info,
+        });
+        summary.changed += changed;
+        return;
+      }
+      summary.changed += changed;
+      if (summary.status !== 'failed' && status === 'changed') summary.status = 'changed';
+      sink({
+        type: 'host-end',
+        step: step.id,
+        host: host.name,
+        status,
+        changed,
+        durationMs: Math.round(performance.now() - hostStarted),
+      });
+    });
+    sink({ type: 'step-end', step: step.id, durationMs: Math.round(performance.now() - stepStarted) });
+  }
+  return finish();
+}

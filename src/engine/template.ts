@@ -1,0 +1,31 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Handlebars from 'handlebars';
+import { InputError } from '../errors.js';
+
+/** The package root: templates/ and playbooks/ sit beside dist/ and src/. */
+export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+const handlebars = Handlebars.create();
+handlebars.registerHelper('join', (items: unknown[], separator: unknown) =>
+  items.join(typeof separator === 'string' ? separator : ','),
+);
+handlebars.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+
+const cache = new Map<string, Handlebars.TemplateDelegate>();
+
+/** Renders templates/<name>.hbs in strict mode: a missing variable is an error, not an empty string. */
+export function render(name: string, vars: object, root = join(PACKAGE_ROOT, 'templates')): string {
+  const file = join(root, `${name}.hbs`);
+  let template = cache.get(file);
+  if (!template) {
+    template = handlebars.compile(readFileSync(file, 'utf8'), { strict: true, noEscape: true });
+    cache.set(file, template);
+  }
+  try {
+    return template(vars);
+  } catch (cause) {
+    throw new InputError(`template ${name}: ${(cause as Error).message}`, [], { cause });
+  }
+}

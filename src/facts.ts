@@ -1,0 +1,126 @@
+import { z } from 'zod';
+import type { SshConnection } from './transport/ssh.js';
+
+/** What kubesmith learns about a host in one remote command. */
+export interface HostFacts {
+  os: { id: string; idLike: string[]; versionId: string; prettyName: string };
+  kernel: string;
+  arch: string;
+  cpus: number;
+  memoryMiB: number;
+  swapActive: boolean;
+  productUuid: string;
+  macs: string[];
+  listeningPorts: number[];
+  /** Remote clock minus the deploy machine's clock at the command's midpoint, in ms. */
+  clockSkewMs: number;
+  container: string;
+  cgroupVersion: 1 | 2;
+  kubesmithCluster: string;
+  packageManager: 'apt' | 'dnf' | 'yum' | 'none';
+}
+
+const SECTIONS = [
+  ['os', 'cat /etc/os-release'],
+  ['kernel', 'uname -r'],
+  ['arch', 'uname -m'],
+  ['cpus', 'nproc'],
+  ['meminfo', 'cat /proc/meminfo'],
+  ['swaps', 'cat /proc/swaps'],
+  ['uuid', 'cat /sys/class/dmi/id/product_uuid 2>/dev/null || cat /etc/machine-id'],
+  ['links', 'ip -j link show 2>/dev/null || echo []'],
+  ['tcp', 'cat /proc/net/tcp /proc/net/tcp6 2>/dev/null'],
+  ['virt', 'systemd-detect-virt --container 2>/dev/null || true'],
+  ['cgroup', 'stat -fc %T /sys/fs/cgroup'],
+  ['marker', 'cat /etc/kubesmith/cluster-name 2>/dev/null || true'],
+  ['pkg', 'for p in apt-get dnf yum; do command -v $p >/dev/null && { echo $p; break; }; done'],
+  ['time', 'date +%s%N'],
+] as const;
+
+export const FACTS_SCRIPT = SECTIONS.map(([name, command]) => `echo '@@${name}'; ${command}`).join('\n');
+
+function sections(stdout: string): Map<string, string> {
+  const out = new Map<string, string>();
+  let current = '';
+  for (const line of stdout.split('\n')) {
+    const header = line.match(/^@@(\w+)$/);
+    if (header?.[1]) {
+      current = header[1];
+      out.set(current, '');
+    } else if (current) out.set(current, `${out.get(current)}${line}\n`);
+  }
+  return out;
+}
+
+function keyValues(text: string, separator: RegExp): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const [key, ...rest] = line.split(separator);
+    if (key && rest.length)
+      map.set(
+        key.trim(),
+        rest
+          .join('')
+          .trim()
+          .replace(/^"(.*)"$/, '$1'),
+      );
+  }
+  return map;
+}
+
+const linkSchema = z.array(
+  z.object({ ifname: z.string(), link_type: z.string().optional(), address: z.string().optional() }).loose(),
+);
+const VIRTUAL_LINK = /^(lo|veth|cali|flannel|cni|docker|kube-|vxlan|tunl|cilium|nodelocaldns|br-|virbr)/;
+
+/** Listening TCP ports from /proc/net/tcp{,6}: state 0A is LISTEN. */
+export function listeningPorts(procNetTcp: string): number[] {
+  const ports = new Set<number>();
+  for (const line of procNetTcp.split('\n')) {
+    const fields = line.trim().split(/\s+/);
+    if (fields[3] !== '0A' || !fields[1]) continue;
+    const port = Number.parseInt(fields[1].split(':').pop() ?? '', 16);
+    if (Number.isFinite(port)) ports.add(port);
+  }
+  return [...ports].sort((a, b) => a - b);
+}
+
+export function parseFacts(stdout: string, localMidpointMs: number): HostFacts {
+  const s = sections(stdout);
+  const get = (k: string) => (s.get(k) ?? '').trim();
+  const os = keyValues(get('os'), /=/);
+  const mem = keyValues(get('meminfo'), /:/);
+  const links = linkSchema.safeParse(JSON.parse(get('links') || '[]'));
+  const macs = (links.success ? links.data : [])
+    .filter((l) => l.link_type === 'ether' && !VIRTUAL_LINK.test(l.ifname) && l.address)
+    .map((l) => l.address!.toLowerCase());
+  const pkg = get('pkg').replace('apt-get', 'apt');
+  return {
+    os: {
+      id: os.get('ID') ?? 'unknown',
+      idLike: (os.get('ID_LIKE') ?? '').split(/\s+/).filter(Boolean),
+      versionId: os.get('VERSION_ID') ?? '',
+      prettyName: os.get('PRETTY_NAME') ?? 'unknown',
+    },
+    kernel: get('kernel'),
+    arch: get('arch'),
+    cpus: Number(get('cpus')) || 0,
+    memoryMiB: Math.round(Number.parseInt(mem.get('MemTotal') ?? '0', 10) / 1024),
+    swapActive: get('swaps').split('\n').length > 1,
+    productUuid: get('uuid').toLowerCase(),
+    macs,
+    listeningPorts: listeningPorts(get('tcp')),
+    clockSkewMs: Math.round(Number(BigInt(get('time') || '0') / 1_000_000n) - localMidpointMs),
+    container: get('virt') === 'none' ? '' : get('virt'),
+    cgroupVersion: get('cgroup') === 'cgroup2fs' ? 2 : 1,
+    kubesmithCluster: get('marker'),
+    packageManager: pkg === 'apt' || pkg === 'dnf' || pkg === 'yum' ? pkg : 'none',
+  };
+}
+
+export async function gatherFacts(conn: SshConnection, signal?: AbortSignal): Promise<HostFacts> {
+  const before = Date.now();
+  const result = await conn.run(['sh', '-c', FACTS_SCRIPT], { signal });
+  const after = Date.now();
+  return parseFacts(result.stdout, (before + after) / 2);
+}

@@ -1,0 +1,360 @@
+import { randomBytes } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { posix } from 'node:path';
+import type { Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2';
+import { InterruptedError, RemoteCommandError, SshError, type SshErrorKind } from '../errors.js';
+import { fingerprint, type HostKeyPolicy, type KnownHosts, knownHostsName } from './known-hosts.js';
+import { type Argv, commandLine, sh } from './quote.js';
+
+export interface SshEndpoint {
+  address: string;
+  port: number;
+  user: string;
+  identityFile?: string;
+}
+
+export interface SshTarget extends SshEndpoint {
+  /** The inventory name, used in every message. */
+  name: string;
+  hostKeyPolicy: HostKeyPolicy;
+  knownHosts: KnownHosts;
+  connectTimeoutMs: number;
+  bastion?: SshEndpoint;
+  /** sudo password for non-root users (--ask-become-pass); never logged. */
+  becomePassword?: string;
+  agent?: string;
+}
+
+export interface ExecOptions {
+  /** Run as root through sudo when the login user is not root (default true). */
+  sudo?: boolean;
+  stdin?: string | Buffer;
+  /** Stream stdout here instead of collecting it. */
+  stdout?: Writable;
+  signal?: AbortSignal;
+}
+
+export interface ExecResult {
+  command: string;
+  stdout: string;
+  stderr: string;
+  exitCode: number | null;
+  signal?: string;
+  durationMs: number;
+}
+
+export interface UploadOptions {
+  mode?: number;
+  owner?: string;
+  group?: string;
+  signal?: AbortSignal;
+}
+
+export interface ConnectOptions {
+  attempts?: number;
+  backoffMs?: number;
+  signal?: AbortSignal;
+}
+
+const SUDO_PASSWORD_NEEDED = /sudo: (a password is required|a terminal is required)/;
+
+function classify(
+  target: SshTarget,
+  error: Error & { level?: string; code?: string },
+  hostKeyRefused?: string,
+): SshError {
+  const who = `${target.name} (${target.address}:${target.port})`;
+  if (hostKeyRefused) {
+    return new SshError(target.name, 'hostkey', `${who}: ${hostKeyRefused}`, undefined, { cause: error });
+  }
+  const byCode: Record<string, [SshErrorKind, string, string]> = {
+    ECONNREFUSED: ['refused', 'connection refused', 'is sshd running and listening on that port?'],
+    ENOTFOUND: ['dns', 'name does not resolve', 'check the address'],
+    EAI_AGAIN: ['dns', 'name lookup failed', 'check the address and the resolver'],
+    ETIMEDOUT: ['timeout', 'connection timed out', 'check the address, routes and firewalls'],
+    EHOSTUNREACH: ['timeout', 'host unreachable', 'check the address and routes'],
+    ENETUNREACH: ['timeout', 'network unreachable', 'check the address and routes'],
+    ECONNRESET: ['closed', 'connection reset', 'sshd closed the connection; check MaxStartups and sshd logs'],
+  };
+  const known = error.code ? byCode[error.code] : undefined;
+  if (known) return new SshError(target.name, known[0], `${who}: ${known[1]}`, known[2], { cause: error });
+  if (error.level === 'client-authentication') {
+    return new SshError(
+      target.name,
+      'auth',
+      `${who}: authentication failed for user '${target.user}'`,
+      `check ssh.user and ssh.identityFile, or install the key with ssh-copy-id -i ${target.identityFile ?? 'KEY'} ${target.user}@${target.address}`,
+      { cause: error },
+    );
+  }
+  if (error.level === 'client-timeout' || /timed out/i.test(error.message)) {
+    return new SshError(
+      target.name,
+      'timeout',
+      `${who}: SSH handshake timed out`,
+      'raise ssh.connectTimeoutSeconds or check the host',
+      { cause: error },
+    );
+  }
+  return new SshError(target.name, 'other', `${who}: ${error.message}`, undefined, { cause: error });
+}
+
+async function privateKey(path: string | undefined): Promise<Buffer | undefined> {
+  if (!path) return undefined;
+  try {
+    return await readFile(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** One persistent SSH connection to a host, reused by every command of a run. */
+export class SshConnection {
+  private sftpSession: Promise<SFTPWrapper> | undefined;
+  private lost: SshError | undefined;
+  readonly stats = { commands: 0, bytesUploaded: 0 };
+
+  private constructor(
+    readonly target: SshTarget,
+    private readonly client: Client,
+    private readonly bastionClient?: Client,
+  ) {
+    client.on('close', () => {
+      this.lost ??= new SshError(target.name, 'closed', `${target.name}: connection lost`);
+    });
+  }
+
+  static async open(target: SshTarget, options: ConnectOptions = {}): Promise<SshConnection> {
+    const attempts = options.attempts ?? 3;
+    let delay = options.backoffMs ?? 500;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await SshConnection.openOnce(target, options.signal);
+      } catch (error) {
+        if (
+          !(error instanceof SshError) ||
+          !error.transient ||
+          attempt >= attempts ||
+          options.signal?.aborted
+        )
+          throw error;
+        await sleep(delay, undefined, { signal: options.signal }).catch(() => undefined);
+        delay *= 2;
+      }
+    }
+  }
+
+  private static async openOnce(target: SshTarget, signal?: AbortSignal): Promise<SshConnection> {
+    let bastionClient: Client | undefined;
+    let sock: ConnectConfig['sock'];
+    if (target.bastion) {
+      const bastionTarget: SshTarget = {
+        ...target,
+        ...target.bastion,
+        name: `${target.name} via bastion ${target.bastion.address}`,
+        bastion: undefined,
+      };
+      const bastion = await SshConnection.openOnce(bastionTarget, signal);
+      bastionClient = bastion.client;
+      sock = await new Promise((resolve, reject) => {
+        bastion.client.forwardOut('127.0.0.1', 0, target.address, target.port, (err, stream) =>
+          err ? reject(classify(target, err)) : resolve(stream),
+        );
+      });
+    }
+    const client = new Client();
+    const name = knownHostsName(target.address, target.port);
+    let hostKeyRefused: string | undefined;
+    const config: ConnectConfig = {
+      host: target.address,
+      port: target.port,
+      username: target.user,
+      privateKey: await privateKey(target.identityFile),
+      agent: target.agent,
+      readyTimeout: target.connectTimeoutMs,
+      keepaliveInterval: 15_000,
+      keepaliveCountMax: 4,
+      sock,
+      hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
+        target.knownHosts.verify(name, key, target.hostKeyPolicy).then(
+          (verdict) => {
+            if (verdict === 'changed') {
+              hostKeyRefused = `host key changed (now ${fingerprint(key)}); if the host was reinstalled on purpose, remove the line for ${name} from ${target.knownHosts.file}`;
+            } else if (verdict === 'unknown') {
+              hostKeyRefused = `host key ${fingerprint(key)} is not in ${target.knownHosts.file} and ssh.hostKeyPolicy is strict; add it (ssh-keyscan -p ${target.port} ${target.address}) or use accept-new`;
+            }
+            verify(hostKeyRefused === undefined);
+          },
+          () => verify(false),
+        );
+      },
+    };
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        client.end();
+        reject(new InterruptedError());
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      client.once('ready', () => {
+        signal?.removeEventListener('abort', onAbort);
+        client.removeAllListeners('error');
+        client.on('error', () => undefined);
+        resolve(new SshConnection(target, client, bastionClient));
+      });
+      client.once('error', (error) => {
+        signal?.removeEventListener('abort', onAbort);
+        bastionClient?.end();
+        reject(classify(target, error, hostKeyRefused));
+      });
+      client.connect(config);
+    });
+  }
+
+  private wrap(argv: Argv, sudo: boolean): string {
+    const line = commandLine(argv);
+    if (!sudo || this.target.user === 'root') return line;
+    if (this.target.becomePassword !== undefined) return `sudo -S -p '' -- ${line}`;
+    return `sudo -n -- ${line}`;
+  }
+
+  /** Runs a command; the result has the same shape whatever the exit code. */
+  async exec(argv: Argv, options: ExecOptions = {}): Promise<ExecResult> {
+    if (this.lost) throw this.lost;
+    if (options.signal?.aborted) throw new InterruptedError();
+    const sudo = options.sudo ?? true;
+    const command = this.wrap(argv, sudo);
+    const shown = commandLine(argv);
+    const started = performance.now();
+    this.stats.commands++;
+    const channel = await new Promise<ClientChannel>((resolve, reject) => {
+      this.client.exec(command, (err, ch) => (err ? reject(classify(this.target, err)) : resolve(ch)));
+    });
+    return new Promise((resolve, reject) => {
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      let exitCode: number | null = null;
+      let exitSignal: string | undefined;
+      const onAbort = () => {
+        channel.signal('TERM');
+        channel.close();
+        reject(new InterruptedError());
+      };
+      const onLost = () =>
+        reject(
+          new SshError(
+            this.target.name,
+            'closed',
+            `${this.target.name}: connection lost while running '${shown}'`,
+            'the host may have rebooted or the network dropped; re-run when it is back',
+          ),
+        );
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      this.client.once('close', onLost);
+      channel.on('exit', (code: number | null, signalName?: string) => {
+        exitCode = code;
+        exitSignal = signalName ?? undefined;
+      });
+      if (options.stdout) channel.pipe(options.stdout);
+      else channel.on('data', (chunk: Buffer) => out.push(chunk));
+      channel.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+      channel.on('close', () => {
+        options.signal?.removeEventListener('abort', onAbort);
+        this.client.removeListener('close', onLost);
+        if (this.lost && exitCode === null && exitSignal === undefined) return onLost();
+        resolve({
+          command: shown,
+          stdout: Buffer.concat(out).toString('utf8'),
+          stderr: Buffer.concat(err).toString('utf8'),
+          exitCode,
+          signal: exitSignal,
+          durationMs: Math.round(performance.now() - started),
+        });
+      });
+      if (sudo && this.target.user !== 'root' && this.target.becomePassword !== undefined) {
+        channel.write(`${this.target.becomePassword}\n`);
+      }
+      if (options.stdin !== undefined) channel.end(options.stdin);
+      else channel.end();
+    });
+  }
+
+  /** Runs a command and throws RemoteCommandError unless it exits 0. */
+  async run(argv: Argv, options: ExecOptions & { hint?: string } = {}): Promise<ExecResult> {
+    const result = await this.exec(argv, options);
+    if (result.exitCode === 0) return result;
+    if (SUDO_PASSWORD_NEEDED.test(result.stderr)) {
+      throw new SshError(
+        this.target.name,
+        'sudo',
+        `${this.target.name}: sudo for user '${this.target.user}' needs a password`,
+        'give the user passwordless sudo (NOPASSWD) or pass --ask-become-pass',
+      );
+    }
+    const tail = result.stderr.trim().split('\n').slice(-5).join('\n');
+    throw new RemoteCommandError(this.target.name, result.command, result.exitCode, tail, options.hint);
+  }
+
+  private sftp(): Promise<SFTPWrapper> {
+    this.sftpSession ??= new Promise((resolve, reject) => {
+      this.client.sftp((err, sftp) => (err ? reject(classify(this.target, err)) : resolve(sftp)));
+    });
+    return this.sftpSession;
+  }
+
+  /** Copies content to a temporary name beside dest (or in /tmp for non-root users) over SFTP. */
+  async stage(source: Buffer | { localPath: string }, dest: string): Promise<string> {
+    if (this.lost) throw this.lost;
+    const suffix = randomBytes(6).toString('hex');
+    const staged =
+      this.target.user === 'root'
+        ? posix.join(posix.dirname(dest), `.${posix.basename(dest)}.kubesmith-${suffix}`)
+        : `/tmp/.kubesmith-upload-${suffix}`;
+    const sftp = await this.sftp();
+    await new Promise<void>((resolve, reject) => {
+      const done = (err?: Error | null) =>
+        err
+          ? reject(
+              new SshError(
+                this.target.name,
+                'other',
+                `${this.target.name}: upload of ${dest} failed: ${err.message}`,
+                'check that the parent directory exists and the disk has space',
+                { cause: err },
+              ),
+            )
+          : resolve();
+      if (Buffer.isBuffer(source)) sftp.writeFile(staged, source, { mode: 0o600 }, done);
+      else
+        sftp.fastPut(source.localPath, staged, { mode: 0o600, concurrency: 16, chunkSize: 256 * 1024 }, done);
+    });
+    this.stats.bytesUploaded += Buffer.isBuffer(source) ? source.length : (await stat(source.localPath)).size;
+    return staged;
+  }
+
+  /** Shell text that moves a staged file into place atomically with its mode and owner. */
+  installCommand(staged: string, dest: string, options: UploadOptions = {}): string {
+    const mode = (options.mode ?? 0o644).toString(8);
+    const owner = `${options.owner ?? 'root'}:${options.group ?? options.owner ?? 'root'}`;
+    if (this.target.user === 'root')
+      return sh`chmod ${mode} ${staged} && chown ${owner} ${staged} && mv -f ${staged} ${dest}`;
+    const placed = `${dest}.${posix.basename(staged)}`;
+    return sh`cp ${staged} ${placed} && rm -f ${staged} && chmod ${mode} ${placed} && chown ${owner} ${placed} && mv -f ${placed} ${dest}`;
+  }
+
+  /** Writes one file atomically: staged over SFTP, then mode, owner and rename in one command. */
+  async upload(
+    source: Buffer | { localPath: string },
+    dest: string,
+    options: UploadOptions = {},
+  ): Promise<void> {
+    const staged = await this.stage(source, dest);
+    await this.run(['sh', '-c', this.installCommand(staged, dest, options)], { signal: options.signal });
+  }
+
+  close(): void {
+    this.client.end();
+    this.bastionClient?.end();
+  }
+}
