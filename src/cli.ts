@@ -4,6 +4,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { stringify } from 'yaml';
 import { checkCluster, formatCheck } from './commands/check.js';
 import { type GlobalOptions, openCluster } from './commands/context.js';
+import { registerLabCommands } from './commands/lab.js';
 import { newCluster } from './commands/new.js';
 import { runPlaybookCommand } from './commands/run.js';
 import {
@@ -152,6 +153,7 @@ export function buildProgram(): Command {
       },
     );
 
+  registerLabCommands(program);
   return program;
 }
 

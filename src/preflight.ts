@@ -87,7 +87,7 @@ export function hostFindings(
   const ours = facts.kubesmithCluster === deployClusterName;
   for (const port of facts.listeningPorts) {
     const use = PORTS[port];
-    if (!use || !use.roles.some((r) => host.roles.includes(r as HostSpec['roles'][number]))) continue;
+    if (!use?.roles.some((r) => host.roles.includes(r as HostSpec['roles'][number]))) continue;
     if (ours) add('info', `port ${port} (${use.what}) is in use, by this cluster`);
     else add('block', `port ${port}, needed by ${use.what}, is already in use`);
   }

@@ -17,7 +17,7 @@ const SYSTEMD_DIRS = ['/etc/systemd/', '/lib/systemd/', '/usr/lib/systemd/'];
 
 /** One remote command that reports the current state of every resource. */
 export function probeScript(resources: readonly Resource[]): string {
-  const lines = resources.map((r, i) => {
+  const lines = resources.map((r, i): string => {
     switch (r.kind) {
       case 'file':
         return sh`if [ -f ${r.path} ]; then echo ${i} sha256 $(sha256sum < ${r.path}); echo ${i} meta $(stat -c '%a:%U:%G' ${r.path}); else echo ${i} absent; fi`;

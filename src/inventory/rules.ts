@@ -14,7 +14,7 @@ function problem(pathParts: (string | number)[], message: string): PathProblem {
 
 function duplicates<T>(items: T[], key: (item: T) => string): Map<string, number[]> {
   const seen = new Map<string, number[]>();
-  items.forEach((item, i) => seen.set(key(item), [...(seen.get(key(item)) ?? []), i]));
+  for (const [i, item] of items.entries()) seen.set(key(item), [...(seen.get(key(item)) ?? []), i]);
   return new Map([...seen].filter(([, idx]) => idx.length > 1));
 }
 

@@ -228,56 +228,68 @@ export class SshConnection {
     const shown = commandLine(argv);
     const started = performance.now();
     this.stats.commands++;
-    const channel = await new Promise<ClientChannel>((resolve, reject) => {
-      this.client.exec(command, (err, ch) => (err ? reject(classify(this.target, err)) : resolve(ch)));
-    });
+    // Listeners are attached inside the exec callback: exit-status can arrive in the same
+    // packet batch as the exec confirmation, before any later microtask would run.
     return new Promise((resolve, reject) => {
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      let exitCode: number | null = null;
-      let exitSignal: string | undefined;
-      const onAbort = () => {
-        channel.signal('TERM');
-        channel.close();
-        reject(new InterruptedError());
-      };
-      const onLost = () =>
-        reject(
-          new SshError(
-            this.target.name,
-            'closed',
-            `${this.target.name}: connection lost while running '${shown}'`,
-            'the host may have rebooted or the network dropped; re-run when it is back',
-          ),
-        );
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      this.client.once('close', onLost);
-      channel.on('exit', (code: number | null, signalName?: string) => {
-        exitCode = code;
-        exitSignal = signalName ?? undefined;
+      this.client.exec(command, (error, channel) => {
+        if (error) return reject(classify(this.target, error));
+        this.collect(channel, { shown, started, sudo }, options, resolve, reject);
       });
-      if (options.stdout) channel.pipe(options.stdout);
-      else channel.on('data', (chunk: Buffer) => out.push(chunk));
-      channel.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-      channel.on('close', () => {
-        options.signal?.removeEventListener('abort', onAbort);
-        this.client.removeListener('close', onLost);
-        if (this.lost && exitCode === null && exitSignal === undefined) return onLost();
-        resolve({
-          command: shown,
-          stdout: Buffer.concat(out).toString('utf8'),
-          stderr: Buffer.concat(err).toString('utf8'),
-          exitCode,
-          signal: exitSignal,
-          durationMs: Math.round(performance.now() - started),
-        });
-      });
-      if (sudo && this.target.user !== 'root' && this.target.becomePassword !== undefined) {
-        channel.write(`${this.target.becomePassword}\n`);
-      }
-      if (options.stdin !== undefined) channel.end(options.stdin);
-      else channel.end();
     });
+  }
+
+  private collect(
+    channel: ClientChannel,
+    { shown, started, sudo }: { shown: string; started: number; sudo: boolean },
+    options: ExecOptions,
+    resolve: (result: ExecResult) => void,
+    reject: (error: Error) => void,
+  ): void {
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let exitCode: number | null = null;
+    let exitSignal: string | undefined;
+    const onAbort = () => {
+      channel.signal('TERM');
+      channel.close();
+      reject(new InterruptedError());
+    };
+    const onLost = () =>
+      reject(
+        new SshError(
+          this.target.name,
+          'closed',
+          `${this.target.name}: connection lost while running '${shown}'`,
+          'the host may have rebooted or the network dropped; re-run when it is back',
+        ),
+      );
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    this.client.once('close', onLost);
+    channel.on('exit', (code: number | null, signalName?: string) => {
+      exitCode = code;
+      exitSignal = signalName ?? undefined;
+    });
+    if (options.stdout) channel.pipe(options.stdout);
+    else channel.on('data', (chunk: Buffer) => out.push(chunk));
+    channel.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    channel.on('close', () => {
+      options.signal?.removeEventListener('abort', onAbort);
+      this.client.removeListener('close', onLost);
+      if (this.lost && exitCode === null && exitSignal === undefined) return onLost();
+      resolve({
+        command: shown,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+        exitCode,
+        signal: exitSignal,
+        durationMs: Math.round(performance.now() - started),
+      });
+    });
+    if (sudo && this.target.user !== 'root' && this.target.becomePassword !== undefined) {
+      channel.write(`${this.target.becomePassword}\n`);
+    }
+    if (options.stdin !== undefined) channel.end(options.stdin);
+    else channel.end();
   }
 
   /** Runs a command and throws RemoteCommandError unless it exits 0. */

@@ -1,0 +1,20 @@
+import { execa } from 'execa';
+import { z } from 'zod';
+
+const links = z.array(z.object({ ifname: z.string() }).loose());
+
+export async function bridgeExists(name: string): Promise<boolean> {
+  const result = await execa('ip', ['-j', 'link', 'show', 'dev', name], { reject: false });
+  return result.exitCode === 0 && links.parse(JSON.parse(result.stdout || '[]')).length > 0;
+}
+
+/** Creates the bridge, or adopts one left behind by an earlier run. */
+export async function ensureBridge(name: string, gateway: string): Promise<void> {
+  if (!(await bridgeExists(name))) await execa('ip', ['link', 'add', name, 'type', 'bridge']);
+  await execa('ip', ['addr', 'replace', `${gateway}/24`, 'dev', name]);
+  await execa('ip', ['link', 'set', name, 'up']);
+}
+
+export async function removeBridge(name: string): Promise<void> {
+  if (await bridgeExists(name)) await execa('ip', ['link', 'del', name]);
+}

@@ -1,0 +1,191 @@
+import { existsSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import { execa } from 'execa';
+import { checkClusterName } from '../commands/context.js';
+import { mapLimit } from '../engine/limit.js';
+import { acquireLock } from '../engine/lock.js';
+import { clusterPaths } from '../home.js';
+import { ensureBase } from './base.js';
+import { ensureBridge, removeBridge } from './bridge.js';
+import { ensureLabTools } from './host-tools.js';
+import { writeLabCluster } from './inventory.js';
+import {
+  boot,
+  halt,
+  hostKeyLine,
+  machineDirs,
+  mountRoot,
+  personalize,
+  unmountRoot,
+  waitForSsh,
+} from './machines.js';
+import {
+  baseDir,
+  isOurNspawn,
+  type LabMachine,
+  type LabState,
+  labNetwork,
+  labPaths,
+  machineAddress,
+  readState,
+  writeState,
+} from './state.js';
+
+export interface LabOptions {
+  home: string;
+  name: string;
+  say: (line: string) => void;
+  bundleDir?: string;
+}
+
+export interface LabUpResult {
+  state: LabState;
+  started: string[];
+  inventoryFile: string;
+  baseBuilt: boolean;
+  changed: boolean;
+}
+
+const MAX_MACHINES = 60;
+
+function rolesFor(index: number, count: number): LabMachine['roles'] {
+  const masters = count >= 3 ? 3 : 1;
+  return index < masters ? ['etcd', 'master'] : ['node'];
+}
+
+async function ensureKey(keyFile: string): Promise<string> {
+  if (!existsSync(keyFile))
+    await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'kubesmith-lab', '-f', keyFile]);
+  return readFile(`${keyFile}.pub`, 'utf8');
+}
+
+/** Brings the lab to `count` running machines; a second call with the same count changes nothing. */
+export async function labUp(count: number, options: LabOptions): Promise<LabUpResult> {
+  checkClusterName(options.name);
+  if (!Number.isInteger(count) || count < 1 || count > MAX_MACHINES)
+    throw new Error(`machine count must be 1..${MAX_MACHINES}`);
+  await ensureLabTools(options.say);
+  const paths = labPaths(options.home, options.name);
+  const lock = await acquireLock(paths.lock, `lab up ${count}`);
+  try {
+    const base = await ensureBase(baseDir(options.home), options.say);
+    const net = labNetwork(options.name);
+    const previous = await readState(paths);
+    const state: LabState = previous ?? {
+      name: options.name,
+      bridge: net.bridge,
+      gateway: net.gateway,
+      subnet: net.subnet,
+      machines: [],
+    };
+    const initial = state.machines.length === 0;
+    for (let i = state.machines.length; i < count; i++) {
+      state.machines.push({
+        name: `${options.name}-${i + 1}`,
+        address: machineAddress(net.third, i),
+        pid: null,
+        roles: initial ? rolesFor(i, count) : ['node'],
+      });
+    }
+    const authorizedKey = await ensureKey(paths.key);
+    await ensureBridge(state.bridge, state.gateway);
+    const started: string[] = [];
+    await mapLimit(state.machines, 8, async (machine) => {
+      const dirs = machineDirs(paths.machines, machine.name);
+      if (isOurNspawn(machine.pid, dirs.root)) return;
+      // Stale state from a killed run or a reboot: no live nspawn, maybe a mount left behind.
+      await unmountRoot(dirs);
+      await mountRoot(base.rootfs, dirs);
+      await personalize(dirs, machine, 24, authorizedKey);
+      machine.pid = boot(dirs, machine, state.bridge);
+      started.push(machine.name);
+    });
+    await writeState(paths, state);
+    const unreachable: string[] = [];
+    await Promise.all(
+      state.machines.map(async (m) => {
+        if (!(await waitForSsh(m.address, 90_000)))
+          unreachable.push(
+            `${m.name} (${m.address}); console: ${machineDirs(paths.machines, m.name).console}`,
+          );
+      }),
+    );
+    if (unreachable.length)
+      throw new Error(`lab machines did not answer SSH within 90 s: ${unreachable.join(', ')}`);
+    const hostKeys = await Promise.all(
+      state.machines.map((m) => hostKeyLine(machineDirs(paths.machines, m.name), m.address)),
+    );
+    const cluster = clusterPaths(options.home, options.name);
+    const changed = await writeLabCluster(
+      cluster,
+      state,
+      { keyFile: paths.key, bundleDir: options.bundleDir },
+      hostKeys,
+    );
+    return {
+      state,
+      started,
+      inventoryFile: cluster.inventory,
+      baseBuilt: base.built,
+      changed: changed || started.length > 0 || base.built,
+    };
+  } finally {
+    await lock.release();
+  }
+}
+
+/** Stops every machine by its recorded pid, unmounts, removes the bridge and the lab's state. Recovers from stale state. */
+export async function labDown(options: LabOptions): Promise<{ stopped: string[] }> {
+  checkClusterName(options.name);
+  await ensureLabTools(options.say);
+  const paths = labPaths(options.home, options.name);
+  const lock = await acquireLock(paths.lock, 'lab down');
+  const stopped: string[] = [];
+  try {
+    const state = await readState(paths);
+    const net = labNetwork(options.name);
+    const machines = state?.machines ?? [];
+    await Promise.all(
+      machines.map(async (m) => {
+        const dirs = machineDirs(paths.machines, m.name);
+        if (isOurNspawn(m.pid, dirs.root)) stopped.push(m.name);
+        await halt(m.pid, dirs.root);
+        await unmountRoot(dirs);
+      }),
+    );
+    await removeBridge(state?.bridge ?? net.bridge);
+    const cluster = clusterPaths(options.home, options.name);
+    await rm(cluster.inventory, { force: true });
+    await rm(cluster.knownHosts, { force: true });
+    await rm(paths.machines, { recursive: true, force: true });
+    await rm(paths.state, { force: true });
+    await rm(paths.key, { force: true });
+    await rm(`${paths.key}.pub`, { force: true });
+  } finally {
+    await lock.release();
+  }
+  return { stopped };
+}
+
+export interface MachineStatus {
+  name: string;
+  address: string;
+  roles: string[];
+  running: boolean;
+  pid: number | null;
+}
+
+export async function labStatus(
+  options: Pick<LabOptions, 'home' | 'name'>,
+): Promise<MachineStatus[] | undefined> {
+  const paths = labPaths(options.home, options.name);
+  const state = await readState(paths);
+  if (!state) return undefined;
+  return state.machines.map((m) => ({
+    name: m.name,
+    address: m.address,
+    roles: m.roles,
+    pid: m.pid,
+    running: isOurNspawn(m.pid, machineDirs(paths.machines, m.name).root),
+  }));
+}

@@ -1,0 +1,159 @@
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync } from 'node:fs';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execa } from 'execa';
+import { isOurNspawn, type LabMachine } from './state.js';
+
+export interface MachineDirs {
+  dir: string;
+  upper: string;
+  work: string;
+  root: string;
+  console: string;
+}
+
+export function machineDirs(machinesDir: string, name: string): MachineDirs {
+  const dir = join(machinesDir, name);
+  return {
+    dir,
+    upper: join(dir, 'upper'),
+    work: join(dir, 'work'),
+    root: join(dir, 'root'),
+    console: join(dir, 'console.log'),
+  };
+}
+
+async function isMounted(path: string): Promise<boolean> {
+  const mounts = await readFile('/proc/self/mounts', 'utf8');
+  return mounts.split('\n').some((line) => line.split(' ')[1] === path);
+}
+
+export async function mountRoot(base: string, dirs: MachineDirs): Promise<void> {
+  await mkdir(dirs.upper, { recursive: true });
+  await mkdir(dirs.work, { recursive: true });
+  await mkdir(dirs.root, { recursive: true });
+  if (await isMounted(dirs.root)) return;
+  await execa('mount', [
+    '-t',
+    'overlay',
+    'overlay',
+    '-o',
+    `lowerdir=${base},upperdir=${dirs.upper},workdir=${dirs.work}`,
+    dirs.root,
+  ]);
+}
+
+export async function unmountRoot(dirs: MachineDirs): Promise<void> {
+  for (let attempt = 0; attempt < 10 && (await isMounted(dirs.root)); attempt++) {
+    const result = await execa('umount', [dirs.root], { reject: false });
+    if (result.exitCode !== 0) await sleep(300);
+  }
+  if (await isMounted(dirs.root)) await execa('umount', ['-l', dirs.root]);
+}
+
+/** Writes a machine's identity into its upper layer, once: host name, address, host key, machine-id, the lab key. */
+export async function personalize(
+  dirs: MachineDirs,
+  machine: LabMachine,
+  prefixLength: number,
+  authorizedKey: string,
+): Promise<void> {
+  const r = dirs.root;
+  const marker = join(r, 'etc', 'kubesmith-lab-machine');
+  if (existsSync(marker)) return;
+  await writeFile(join(r, 'etc', 'hostname'), `${machine.name}\n`);
+  await writeFile(
+    join(r, 'etc', 'hosts'),
+    `127.0.0.1 localhost\n127.0.1.1 ${machine.name}\n::1 localhost ip6-localhost ip6-loopback\n`,
+  );
+  await mkdir(join(r, 'etc', 'systemd', 'network'), { recursive: true });
+  // Sorts before the stock 80-container-host0.network, which would leave only a link-local address.
+  await writeFile(
+    join(r, 'etc', 'systemd', 'network', '10-host0.network'),
+    `[Match]\nName=host0\n\n[Network]\nAddress=${machine.address}/${prefixLength}\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n`,
+  );
+  await execa('ssh-keygen', [
+    '-q',
+    '-t',
+    'ed25519',
+    '-N',
+    '',
+    '-C',
+    `root@${machine.name}`,
+    '-f',
+    join(r, 'etc', 'ssh', 'ssh_host_ed25519_key'),
+  ]);
+  await execa('systemd-machine-id-setup', [`--root=${r}`]);
+  await mkdir(join(r, 'root', '.ssh'), { recursive: true, mode: 0o700 });
+  await writeFile(join(r, 'root', '.ssh', 'authorized_keys'), authorizedKey, { mode: 0o600 });
+  await chmod(join(r, 'root', '.ssh'), 0o700);
+  await writeFile(marker, `${machine.name}\n`);
+}
+
+export async function hostKeyLine(dirs: MachineDirs, address: string): Promise<string> {
+  const [type, key] = (
+    await readFile(join(dirs.root, 'etc', 'ssh', 'ssh_host_ed25519_key.pub'), 'utf8')
+  ).split(' ');
+  return `${address} ${type} ${key}`;
+}
+
+/** Boots the machine under systemd-nspawn, detached; returns its pid. */
+export function boot(dirs: MachineDirs, machine: LabMachine, bridge: string): number {
+  const out = openSync(dirs.console, 'a');
+  const child = spawn(
+    'systemd-nspawn',
+    // --keep-unit and --register=no: the deploy machine's PID 1 may not be systemd.
+    [
+      '--keep-unit',
+      '--register=no',
+      '--quiet',
+      '-b',
+      '-D',
+      dirs.root,
+      '-M',
+      machine.name,
+      `--network-bridge=${bridge}`,
+    ],
+    { detached: true, stdio: ['ignore', out, out] },
+  );
+  closeSync(out);
+  child.unref();
+  if (!child.pid) throw new Error(`systemd-nspawn did not start for ${machine.name}; see ${dirs.console}`);
+  return child.pid;
+}
+
+/** Stops a machine by its recorded pid: an orderly poweroff first, then SIGKILL. */
+export async function halt(pid: number | null, root: string): Promise<void> {
+  if (!pid || !isOurNspawn(pid, root)) return;
+  process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < 75 && isOurNspawn(pid, root); i++) await sleep(200);
+  if (isOurNspawn(pid, root)) {
+    process.kill(pid, 'SIGKILL');
+    for (let i = 0; i < 25 && isOurNspawn(pid, root); i++) await sleep(200);
+  }
+}
+
+/** Waits until sshd on the address answers with its banner. */
+export async function waitForSsh(address: string, deadlineMs: number): Promise<boolean> {
+  const until = Date.now() + deadlineMs;
+  while (Date.now() < until) {
+    const banner = await new Promise<boolean>((resolve) => {
+      const socket = connect({ host: address, port: 22, timeout: 1000 });
+      socket.once('data', (data) => {
+        socket.destroy();
+        resolve(data.toString().startsWith('SSH-'));
+      });
+      socket.once('error', () => resolve(false));
+      socket.once('timeout', () => {
+        socket.destroy();
+        resolve(false);
+      });
+    });
+    if (banner) return true;
+    await sleep(150);
+  }
+  return false;
+}
