@@ -15,29 +15,30 @@ type Observed = Map<string, string>;
 
 const SYSTEMD_DIRS = ['/etc/systemd/', '/lib/systemd/', '/usr/lib/systemd/'];
 
+function probeLine(r: Resource, i: number): string {
+  switch (r.kind) {
+    case 'file':
+      return sh`if [ -f ${r.path} ]; then echo ${i} sha256 $(sha256sum < ${r.path}); echo ${i} meta $(stat -c '%a:%U:%G' ${r.path}); else echo ${i} absent; fi`;
+    case 'directory':
+      return sh`if [ -d ${r.path} ]; then echo ${i} meta $(stat -c '%a:%U:%G' ${r.path}); else echo ${i} absent; fi`;
+    case 'symlink':
+      return sh`if [ -L ${r.path} ]; then echo ${i} link "$(readlink ${r.path})"; else echo ${i} absent; fi`;
+    case 'service':
+      return sh`systemctl show -p LoadState -p ActiveState -p UnitFileState ${`${r.name}.service`} 2>/dev/null | sed ${`s/^/${i} prop /`}`;
+    case 'command': {
+      const guards: string[] = [];
+      if (r.creates) guards.push(sh`[ -e ${r.creates} ]`);
+      if (r.unless) guards.push(sh`${r.unless} >/dev/null 2>&1`);
+      return guards.length
+        ? `if ${guards.join(' || ')}; then echo ${i} guard done; else echo ${i} guard todo; fi`
+        : `echo ${i} guard none`;
+    }
+  }
+}
+
 /** One remote command that reports the current state of every resource. */
 export function probeScript(resources: readonly Resource[]): string {
-  const lines = resources.map((r, i): string => {
-    switch (r.kind) {
-      case 'file':
-        return sh`if [ -f ${r.path} ]; then echo ${i} sha256 $(sha256sum < ${r.path}); echo ${i} meta $(stat -c '%a:%U:%G' ${r.path}); else echo ${i} absent; fi`;
-      case 'directory':
-        return sh`if [ -d ${r.path} ]; then echo ${i} meta $(stat -c '%a:%U:%G' ${r.path}); else echo ${i} absent; fi`;
-      case 'symlink':
-        return sh`if [ -L ${r.path} ]; then echo ${i} link "$(readlink ${r.path})"; else echo ${i} absent; fi`;
-      case 'service':
-        return sh`systemctl show -p LoadState -p ActiveState -p UnitFileState ${`${r.name}.service`} 2>/dev/null | sed ${`s/^/${i} prop /`}`;
-      case 'command': {
-        const guards: string[] = [];
-        if (r.creates) guards.push(sh`[ -e ${r.creates} ]`);
-        if (r.unless) guards.push(sh`${r.unless} >/dev/null 2>&1`);
-        return guards.length
-          ? `if ${guards.join(' || ')}; then echo ${i} guard done; else echo ${i} guard todo; fi`
-          : `echo ${i} guard none`;
-      }
-    }
-  });
-  return lines.join('\n');
+  return resources.map(probeLine).join('\n');
 }
 
 export function parseProbe(stdout: string, count: number): Observed[] {
