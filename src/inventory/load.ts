@@ -90,6 +90,7 @@ function schemaProblems(error: z.ZodError, doc: Document, lines: LineCounter, fi
     }
     let message = issue.message;
     if (issue.code === 'invalid_type' && issue.input === undefined) message = 'is required';
+    if (issue.code === 'invalid_key') message = `key ${issue.issues[0]?.message ?? 'is invalid'}`;
     return [{ file, line: lineOf(doc, lines, path), path: path.join('.'), message }];
   });
 }
@@ -192,7 +193,7 @@ export async function parseInventory(
   options: RuleOptions = {},
 ): Promise<LoadedInventory> {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const problems = doc.errors.map((e) => ({
       file,
