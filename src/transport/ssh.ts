@@ -197,13 +197,16 @@ export class SshConnection {
         reject(new InterruptedError());
       };
       signal?.addEventListener('abort', onAbort, { once: true });
+      let settled = false;
       client.once('ready', () => {
+        settled = true;
         signal?.removeEventListener('abort', onAbort);
-        client.removeAllListeners('error');
-        client.on('error', () => undefined);
         resolve(new SshConnection(target, client, bastionClient));
       });
-      client.once('error', (error) => {
+      // ssh2 may emit several errors for one failure (and keepalive errors later): handle all.
+      client.on('error', (error) => {
+        if (settled) return;
+        settled = true;
         signal?.removeEventListener('abort', onAbort);
         bastionClient?.end();
         reject(classify(target, error, hostKeyRefused));
