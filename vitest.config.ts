@@ -1,9 +1,15 @@
 import { defineConfig } from 'vitest/config';
 
+const report = process.env.KUBESMITH_TEST_REPORT;
+
 export default defineConfig({
   test: {
+    reporters: report ? ['default', 'json'] : ['default'],
+    ...(report ? { outputFile: { json: report } } : {}),
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 60_000 } },
+      {
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 60_000 },
+      },
       {
         test: {
           name: 'e2e',

@@ -20,7 +20,9 @@ export async function freePort(): Promise<number> {
     const server = createServer();
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -84,7 +86,9 @@ export class TestSshd {
       'Subsystem sftp internal-sftp',
     ].join('\n');
     writeFileSync(join(this.dir, 'sshd_config'), `${config}\n`);
-    this.process = spawn(SSHD, ['-D', '-e', '-f', join(this.dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.process = spawn(SSHD, ['-D', '-e', '-f', join(this.dir, 'sshd_config')], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     this.process.stderr?.on('data', (d: Buffer) => {
       stderr += d.toString();
@@ -118,10 +122,15 @@ export const TEST_PASSWORD = 'pw-Never-Logged-42';
 
 export async function ensureTestUsers(): Promise<void> {
   for (const user of [SUDO_USER, PASSWORD_USER]) {
-    if ((await execa('id', [user], { reject: false })).exitCode !== 0) await execa('useradd', ['-m', '-s', '/bin/sh', user]);
+    if ((await execa('id', [user], { reject: false })).exitCode !== 0)
+      await execa('useradd', ['-m', '-s', '/bin/sh', user]);
   }
   // '*' is not "locked" to sshd, so key logins work without PAM.
   await execa('usermod', ['-p', '*', SUDO_USER]);
   await execa('chpasswd', [], { input: `${PASSWORD_USER}:${TEST_PASSWORD}\n` });
-  writeFileSync('/etc/sudoers.d/kubesmith-test', `${SUDO_USER} ALL=(ALL) NOPASSWD:ALL\n${PASSWORD_USER} ALL=(ALL) ALL\n`, { mode: 0o440 });
+  writeFileSync(
+    '/etc/sudoers.d/kubesmith-test',
+    `${SUDO_USER} ALL=(ALL) NOPASSWD:ALL\n${PASSWORD_USER} ALL=(ALL) ALL\n`,
+    { mode: 0o440 },
+  );
 }

@@ -23,7 +23,9 @@ describe.skipIf(unavailable)('step engine on three hosts (one real sshd on three
   beforeAll(async () => {
     sshd = await TestSshd.start(ADDRESSES);
     work = mkdtempSync(join(tmpdir(), 'ks-engine-'));
-    const hosts = ADDRESSES.map((a, i) => `  - { name: h${i + 1}, address: ${a}, roles: [${i === 0 ? 'etcd, master' : 'node'}] }`).join('\n');
+    const hosts = ADDRESSES.map(
+      (a, i) => `  - { name: h${i + 1}, address: ${a}, roles: [${i === 0 ? 'etcd, master' : 'node'}] }`,
+    ).join('\n');
     const text = `cluster: { name: engine }\nssh: { port: ${sshd.port}, identityFile: ${sshd.clientKey}, concurrency: 3 }\nhosts:\n${hosts}\n`;
     loaded = await parseInventory(text, join(work, 'inventory.yaml'));
   });
@@ -53,8 +55,18 @@ describe.skipIf(unavailable)('step engine on three hosts (one real sshd on three
       { kind: 'directory', path: dir, mode: 0o750 },
       { kind: 'file', path: join(dir, 'app.conf'), content: `value = ${value}\n`, mode: 0o640 },
       { kind: 'symlink', path: join(dir, 'current'), target: join(dir, 'app.conf') },
-      { kind: 'command', title: 'stamp', argv: ['sh', '-c', `date +%s%N > ${join(dir, 'stamp')}`], creates: join(dir, 'stamp') },
-      { kind: 'command', title: 'reload', argv: ['sh', '-c', `echo reloaded >> ${join(dir, 'reloads')}`], onChangeOf: [join(dir, 'app.conf')] },
+      {
+        kind: 'command',
+        title: 'stamp',
+        argv: ['sh', '-c', `date +%s%N > ${join(dir, 'stamp')}`],
+        creates: join(dir, 'stamp'),
+      },
+      {
+        kind: 'command',
+        title: 'reload',
+        argv: ['sh', '-c', `echo reloaded >> ${join(dir, 'reloads')}`],
+        onChangeOf: [join(dir, 'app.conf')],
+      },
     ];
   };
   const configStep = (value: string): Step => ({
@@ -98,7 +110,11 @@ describe.skipIf(unavailable)('step engine on three hosts (one real sshd on three
     const opts = options([configStep('2')]);
     const summary = await runPlaybook(opts);
     const changed = opts.events.filter((e) => e.type === 'action' && e.result.status === 'changed');
-    expect(new Set(changed.map((e) => (e.type === 'action' ? e.result.target : '')).map((t) => t.split('/').pop()))).toEqual(new Set(['app.conf', 'reload']));
+    expect(
+      new Set(
+        changed.map((e) => (e.type === 'action' ? e.result.target : '')).map((t) => t.split('/').pop()),
+      ),
+    ).toEqual(new Set(['app.conf', 'reload']));
     expect(summary.changed).toBe(6);
     expect(readFileSync(join(work, 'hosts', 'h1', 'reloads'), 'utf8')).toBe('reloaded\nreloaded\n');
   });
@@ -137,7 +153,8 @@ describe.skipIf(unavailable)('step engine on three hosts (one real sshd on three
       id: 'fails-on-h2',
       title: 'fails on h2',
       run: async (ctx) => {
-        if (ctx.host.name === 'h2') await ctx.read(['sh', '-c', 'echo disk full >&2; exit 4'], { hint: undefined });
+        if (ctx.host.name === 'h2')
+          await ctx.read(['sh', '-c', 'echo disk full >&2; exit 4'], { hint: undefined });
       },
     };
     const later: string[] = [];
@@ -160,7 +177,10 @@ describe.skipIf(unavailable)('step engine on three hosts (one real sshd on three
     const step: Step = { id: 's', title: 's', run: async () => void (ran = true) };
     const summary = await runPlaybook({ ...options([step]), loaded: broken });
     expect(ran).toBe(false);
-    expect(summary.hosts.find((h) => h.host === 'gone')).toMatchObject({ status: 'failed', failedStep: 'connect' });
+    expect(summary.hosts.find((h) => h.host === 'gone')).toMatchObject({
+      status: 'failed',
+      failedStep: 'connect',
+    });
     expect(summary.hosts.find((h) => h.host === 'gone')?.error?.message).toMatch(/refused/);
   });
 

@@ -5,7 +5,10 @@ import { inventoryJsonSchema } from '../../../src/inventory/json-schema.js';
 
 describe('schema/inventory.schema.json', () => {
   it('is what the zod schema generates (run npm run schema after changing the schema)', () => {
-    const committed = readFileSync(join(import.meta.dirname, '..', '..', '..', 'schema', 'inventory.schema.json'), 'utf8');
+    const committed = readFileSync(
+      join(import.meta.dirname, '..', '..', '..', 'schema', 'inventory.schema.json'),
+      'utf8',
+    );
     expect(committed).toBe(inventoryJsonSchema());
   });
 

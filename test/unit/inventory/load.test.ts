@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,7 +39,9 @@ describe('inventory validation', () => {
     const previous = process.env.HOME;
     process.env.HOME = home;
     try {
-      const { inventory } = await loadInventory(join(import.meta.dirname, '..', '..', '..', 'inventory.example.yaml'));
+      const { inventory } = await loadInventory(
+        join(import.meta.dirname, '..', '..', '..', 'inventory.example.yaml'),
+      );
       expect(inventory.cluster.name).toBe('prod-1');
       expect(inventory.hosts).toHaveLength(5);
       expect(inventory.hosts[4]?.ssh?.port).toBe(2222);
@@ -59,7 +61,13 @@ describe('inventory validation', () => {
       nodePortRange: '30000-32767',
       dnsDomain: 'cluster.local',
     });
-    expect(inventory.ssh).toMatchObject({ user: 'root', port: 22, hostKeyPolicy: 'accept-new', concurrency: 20, bastion: null });
+    expect(inventory.ssh).toMatchObject({
+      user: 'root',
+      port: 22,
+      hostKeyPolicy: 'accept-new',
+      concurrency: 20,
+      bastion: null,
+    });
     expect(inventory.etcd).toEqual({ dataDir: '/var/lib/etcd', walDir: '', backupsToKeep: 7 });
     expect(inventory.hosts[0]?.labels).toEqual({});
   });
@@ -71,7 +79,10 @@ describe('inventory validation', () => {
 
   it.each(files)('rejects %s with the expected path and message', async (name) => {
     const file = join(badDir, name);
-    const expected = [...readFileSync(file, 'utf8').matchAll(/^# expect: (\S+): (.*)$/gm)].map((m) => ({ path: m[1], text: m[2]?.trim() }));
+    const expected = [...readFileSync(file, 'utf8').matchAll(/^# expect: (\S+): (.*)$/gm)].map((m) => ({
+      path: m[1],
+      text: m[2]?.trim(),
+    }));
     expect(expected.length).toBeGreaterThan(0);
     const problems = await problemsOf(file);
     for (const want of expected) {
@@ -83,7 +94,10 @@ describe('inventory validation', () => {
   });
 
   it('reports schema and cross-field problems together', async () => {
-    const text = readFileSync(join(badDir, '07-pod-service-overlap.yaml'), 'utf8').replace('plugin: calico', 'plugin: weave');
+    const text = readFileSync(join(badDir, '07-pod-service-overlap.yaml'), 'utf8').replace(
+      'plugin: calico',
+      'plugin: weave',
+    );
     const error = await parseInventory(text, 'x.yaml').catch((e: InputError) => e);
     const paths = (error as InputError).problems.map((p) => p.path);
     expect(paths).toEqual(expect.arrayContaining(['cluster.network.plugin', 'cluster.network.serviceCidr']));

@@ -5,7 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SshError } from '../../../src/errors.js';
 import { type HostKeyPolicy, KnownHosts } from '../../../src/transport/known-hosts.js';
 import { SshConnection, type SshTarget } from '../../../src/transport/ssh.js';
-import { ensureTestUsers, PASSWORD_USER, SUDO_USER, sshdUnavailable, TEST_PASSWORD, TestSshd } from '../../helpers/sshd.js';
+import {
+  ensureTestUsers,
+  PASSWORD_USER,
+  SUDO_USER,
+  sshdUnavailable,
+  TEST_PASSWORD,
+  TestSshd,
+} from '../../helpers/sshd.js';
 
 const unavailable = sshdUnavailable();
 if (unavailable) console.warn(`SKIP transport tests against a real sshd: ${unavailable}`);
@@ -98,7 +105,9 @@ describe.skipIf(unavailable)('SSH transport against a real OpenSSH server', () =
     expect(error).toBeInstanceOf(SshError);
     expect((error as SshError).kind).toBe('sudo');
     expect((error as SshError).hint).toMatch(/--ask-become-pass/);
-    const withPassword = await SshConnection.open(target({ user: PASSWORD_USER, becomePassword: TEST_PASSWORD }));
+    const withPassword = await SshConnection.open(
+      target({ user: PASSWORD_USER, becomePassword: TEST_PASSWORD }),
+    );
     try {
       const result = await withPassword.run(['whoami']);
       expect(result.stdout.trim()).toBe('root');
@@ -114,7 +123,9 @@ describe.skipIf(unavailable)('SSH transport against a real OpenSSH server', () =
     const file = join(sshd.dir, 'known_hosts_policy');
     const t = (policy: HostKeyPolicy) => target({ knownHosts: new KnownHosts(file), hostKeyPolicy: policy });
     (await SshConnection.open(t('accept-new'))).close();
-    expect(readFileSync(file, 'utf8')).toMatch(new RegExp(`^\\[127\\.0\\.0\\.1\\]:${sshd.port} ssh-ed25519 `));
+    expect(readFileSync(file, 'utf8')).toMatch(
+      new RegExp(`^\\[127\\.0\\.0\\.1\\]:${sshd.port} ssh-ed25519 `),
+    );
     expect(statSync(file).mode & 0o777).toBe(0o600);
     (await SshConnection.open(t('strict'))).close();
 
@@ -127,7 +138,9 @@ describe.skipIf(unavailable)('SSH transport against a real OpenSSH server', () =
     expect((error as SshError).kind).toBe('hostkey');
     expect((error as SshError).message).toContain(file);
     expect(Date.now() - started).toBeLessThan(3000);
-    const unknown = await SshConnection.open(target({ knownHosts: new KnownHosts(join(sshd.dir, 'empty_known_hosts')), hostKeyPolicy: 'strict' })).catch((e: unknown) => e);
+    const unknown = await SshConnection.open(
+      target({ knownHosts: new KnownHosts(join(sshd.dir, 'empty_known_hosts')), hostKeyPolicy: 'strict' }),
+    ).catch((e: unknown) => e);
     expect((unknown as SshError).kind).toBe('hostkey');
     (await SshConnection.open(target({ knownHosts: new KnownHosts(file), hostKeyPolicy: 'off' }))).close();
     root.close();
@@ -137,7 +150,9 @@ describe.skipIf(unavailable)('SSH transport against a real OpenSSH server', () =
   it('reports a connection lost mid-command as such', async () => {
     const conn = await SshConnection.open(target());
     // Kills the sshd process serving this session.
-    const error = await conn.exec(['sh', '-c', 'sleep 0.2; kill -9 $PPID; sleep 10']).catch((e: unknown) => e);
+    const error = await conn
+      .exec(['sh', '-c', 'sleep 0.2; kill -9 $PPID; sleep 10'])
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SshError);
     expect((error as SshError).kind).toBe('closed');
     expect((error as SshError).message).toMatch(/connection lost while running/);
@@ -147,7 +162,10 @@ describe.skipIf(unavailable)('SSH transport against a real OpenSSH server', () =
   it('fails auth without retrying and names the user and key', async () => {
     const wrongKey = join(sshd.dir, 'host_key');
     const started = Date.now();
-    const error = await SshConnection.open(target({ identityFile: wrongKey }), { attempts: 3, backoffMs: 2000 }).catch((e: unknown) => e);
+    const error = await SshConnection.open(target({ identityFile: wrongKey }), {
+      attempts: 3,
+      backoffMs: 2000,
+    }).catch((e: unknown) => e);
     expect((error as SshError).kind).toBe('auth');
     expect((error as SshError).message).toContain("user 'root'");
     expect(Date.now() - started).toBeLessThan(2000);
@@ -156,7 +174,10 @@ describe.skipIf(unavailable)('SSH transport against a real OpenSSH server', () =
   it('retries a refused connection with backoff, then says so', async () => {
     const closedPort = await import('../../helpers/sshd.js').then((m) => m.freePort());
     const started = Date.now();
-    const error = await SshConnection.open(target({ port: closedPort }), { attempts: 3, backoffMs: 100 }).catch((e: unknown) => e);
+    const error = await SshConnection.open(target({ port: closedPort }), {
+      attempts: 3,
+      backoffMs: 100,
+    }).catch((e: unknown) => e);
     expect((error as SshError).kind).toBe('refused');
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
   });

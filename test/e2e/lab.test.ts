@@ -1,0 +1,83 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  E2E_HOME,
+  kubesmith,
+  labUnavailable,
+  linkExists,
+  mountsUnder,
+  nspawnProcessesFor,
+} from './harness.js';
+
+const unavailable = labUnavailable();
+if (unavailable) console.warn(`SKIP lab e2e: ${unavailable}`);
+
+const LAB = 'e2e';
+const labDir = join(E2E_HOME, 'labs', LAB);
+
+describe.skipIf(unavailable)('kubesmith lab on real nspawn machines', () => {
+  beforeAll(async () => {
+    await kubesmith('lab', 'down', '--name', LAB);
+  });
+  afterAll(async () => {
+    await kubesmith('lab', 'down', '--name', LAB);
+  });
+
+  it('lab up 3, then check reports three reachable hosts with distinct identities', async () => {
+    const up = await kubesmith('lab', 'up', '3', '--name', LAB);
+    expect(up.exitCode, up.all).toBe(0);
+    const inventory = readFileSync(join(E2E_HOME, 'clusters', LAB, 'inventory.yaml'), 'utf8');
+    expect(inventory).toContain('hostKeyPolicy: strict');
+
+    const check = await kubesmith('check', LAB);
+    expect(check.exitCode, check.all).toBe(0);
+    expect(check.stdout.match(/ ready /g)).toHaveLength(3);
+
+    const json = await kubesmith('check', LAB, '--output', 'json');
+    const report = JSON.parse(json.stdout) as {
+      facts: Record<string, { productUuid: string; macs: string[]; container: string }>;
+    };
+    const facts = Object.values(report.facts);
+    expect(facts).toHaveLength(3);
+    expect(new Set(facts.map((f) => f.productUuid)).size).toBe(3);
+    expect(new Set(facts.flatMap((f) => f.macs)).size).toBe(facts.flatMap((f) => f.macs).length);
+    expect(facts.every((f) => f.container === 'systemd-nspawn')).toBe(true);
+  });
+
+  it('a second lab up with the same count changes nothing', async () => {
+    const again = await kubesmith('lab', 'up', '3', '--name', LAB);
+    expect(again.exitCode, again.all).toBe(0);
+    expect(again.stdout).toContain('nothing changed');
+  });
+
+  it('lab up 5 adds two machines as nodes', async () => {
+    const up = await kubesmith('lab', 'up', '5', '--name', LAB);
+    expect(up.exitCode, up.all).toBe(0);
+    expect(up.stdout.match(/started/g)).toHaveLength(2);
+    const check = await kubesmith('check', LAB);
+    expect(check.exitCode, check.all).toBe(0);
+    expect(check.stdout.match(/ ready /g)).toHaveLength(5);
+  });
+
+  it('recovers from a killed machine and a leftover mount', async () => {
+    const [pid] = await nspawnProcessesFor(join(labDir, 'machines', `${LAB}-2`));
+    expect(pid).toBeGreaterThan(0);
+    process.kill(pid!, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 500));
+    const status = await kubesmith('lab', 'status', '--name', LAB);
+    expect(status.stdout).toMatch(new RegExp(`${LAB}-2 .* stopped`));
+    const up = await kubesmith('lab', 'up', '5', '--name', LAB);
+    expect(up.exitCode, up.all).toBe(0);
+    expect(up.stdout).toMatch(new RegExp(`${LAB}-2 .* started`));
+    expect((await kubesmith('check', LAB)).exitCode).toBe(0);
+  });
+
+  it('lab down leaves no mounts, bridge or processes behind', async () => {
+    const down = await kubesmith('lab', 'down', '--name', LAB);
+    expect(down.exitCode, down.all).toBe(0);
+    expect(mountsUnder(labDir)).toEqual([]);
+    expect(await linkExists(`ks-${LAB}`)).toBe(false);
+    expect(await nspawnProcessesFor(labDir)).toEqual([]);
+  });
+});
