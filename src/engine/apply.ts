@@ -89,8 +89,12 @@ export function planStatic(resources: readonly Resource[], observed: Observed[])
         break;
       case 'directory':
         if (seen.has('absent')) add('create');
-        else if (ownershipDiffers(seen.get('meta'), resource.mode, resource.owner, resource.group, 0o755))
+        else if (
+          resource.mode !== undefined &&
+          ownershipDiffers(seen.get('meta'), resource.mode, resource.owner, resource.group, 0o755)
+        ) {
           add(`mode/owner ${seen.get('meta')}`);
+        }
         break;
       case 'symlink':
         if (seen.get('link') !== resource.target)
@@ -190,10 +194,13 @@ export async function applyResources(
   } else {
     const timed = performance.now();
     const prepare = changes.flatMap(({ resource: r }) => {
-      if (r.kind === 'directory')
+      if (r.kind === 'directory' && r.mode === undefined) return [sh`mkdir -p ${r.path}`];
+      if (r.kind === 'directory') {
+        const owner = `${r.owner ?? 'root'}:${r.group ?? r.owner ?? 'root'}`;
         return [
-          sh`mkdir -p ${r.path} && chmod ${modeText(r.mode, 0o755)} ${r.path} && chown ${`${r.owner ?? 'root'}:${r.group ?? r.owner ?? 'root'}`} ${r.path}`,
+          sh`mkdir -p ${r.path} && chmod ${modeText(r.mode, 0o755)} ${r.path} && chown ${owner} ${r.path}`,
         ];
+      }
       if (r.kind === 'file') return [sh`mkdir -p $(dirname ${r.path})`];
       return [];
     });
@@ -244,7 +251,7 @@ async function runCommands(
     result.detail = triggered ? 'an input changed' : 'guard says not done';
     if (options.dryRun) continue;
     const t = performance.now();
-    await conn.run(r.argv, { signal: options.signal });
+    await conn.run(r.argv, { signal: options.signal, hint: r.hint });
     result.durationMs += Math.round(performance.now() - t);
     changedPaths.add(r.title);
   }

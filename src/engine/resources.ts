@@ -17,6 +17,7 @@ export interface FileResource extends Ownership {
   content: string | Buffer | { localPath: string; sha256: string };
 }
 
+/** Without a mode, only existence is managed (mode and owner of an existing directory are left alone). */
 export interface DirectoryResource extends Ownership {
   kind: 'directory';
   path: string;
@@ -39,6 +40,8 @@ export interface CommandResource {
   unless?: Argv;
   /** Run only when one of these managed paths changed in this apply (and whenever a guard says so). */
   onChangeOf?: string[];
+  /** What to tell the user when it fails. */
+  hint?: string;
 }
 
 export interface ServiceResource {

@@ -19,7 +19,13 @@ export function labInventory(state: LabState, options: LabInventoryOptions): str
     cluster: {
       name: state.name,
       kubernetesVersion: LAB_KUBERNETES_VERSION,
-      network: { plugin: 'calico', podCidr: '172.20.0.0/16', serviceCidr: '10.68.0.0/16', proxyMode: 'ipvs' },
+      // This kernel has no IPVS (and the lab cannot load modules), so kube-proxy uses iptables.
+      network: {
+        plugin: 'calico',
+        podCidr: '172.20.0.0/16',
+        serviceCidr: '10.68.0.0/16',
+        proxyMode: 'iptables',
+      },
     },
     ssh: { user: 'root', port: 22, identityFile: options.keyFile, hostKeyPolicy: 'strict' },
     artifacts: options.bundleDir ? { source: 'dir', dir: options.bundleDir } : { source: 'download' },

@@ -1,4 +1,5 @@
 import type { Step } from '../engine/step.js';
+import { prepare } from './prepare.js';
 
 /** Every step, by id. The playbooks in playbooks/*.yaml name these. */
-export const STEPS: ReadonlyMap<string, Step> = new Map([].map((s: Step) => [s.id, s]));
+export const STEPS: ReadonlyMap<string, Step> = new Map([prepare].map((s) => [s.id, s]));

@@ -153,8 +153,7 @@ describe.skipIf(unavailable)('step engine on three hosts (one real sshd on three
       id: 'fails-on-h2',
       title: 'fails on h2',
       run: async (ctx) => {
-        if (ctx.host.name === 'h2')
-          await ctx.read(['sh', '-c', 'echo disk full >&2; exit 4']);
+        if (ctx.host.name === 'h2') await ctx.read(['sh', '-c', 'echo disk full >&2; exit 4']);
       },
     };
     const later: string[] = [];

@@ -1,0 +1,205 @@
+import type { Resource } from '../engine/resources.js';
+import type { Step, StepContext } from '../engine/step.js';
+import { render } from '../engine/template.js';
+import { FACTS_SCRIPT, type HostFacts, parseFacts } from '../facts.js';
+import { withHostsBlock, withoutSwap } from '../os/files.js';
+import {
+  moduleCheck,
+  moduleProbeScript,
+  requiredModules,
+  SYSCTL_SETTINGS,
+  sysctlMatchesScript,
+  sysctlWritableScript,
+} from '../os/kernel.js';
+import { hostFindings } from '../preflight.js';
+import { sh } from '../transport/quote.js';
+
+const PATHS = {
+  sysctl: '/etc/sysctl.d/95-kubesmith.conf',
+  modules: '/etc/modules-load.d/kubesmith.conf',
+  journald: '/etc/systemd/journald.conf.d/95-kubesmith.conf',
+  limits: '/etc/security/limits.d/95-kubesmith.conf',
+  hosts: '/etc/hosts',
+  fstab: '/etc/fstab',
+  marker: '/etc/kubesmith/cluster-name',
+};
+
+const PACKAGE_BINARIES: Record<string, string> = {
+  conntrack: 'conntrack',
+  ipset: 'ipset',
+  socat: 'socat',
+  iptables: 'iptables',
+  ipvsadm: 'ipvsadm',
+};
+
+interface Observed {
+  facts: HostFacts;
+  hosts: string;
+  fstab: string;
+  modules: Map<string, boolean>;
+  canModprobe: boolean;
+  writable: Map<string, boolean>;
+}
+
+/** One read: facts, /etc/hosts, /etc/fstab, module availability, sysctl writability. */
+async function observe(ctx: StepContext): Promise<Observed> {
+  const modules = requiredModules(ctx.inventory);
+  const before = Date.now();
+  const script = [
+    FACTS_SCRIPT,
+    "echo '@@hostsfile'; cat /etc/hosts",
+    "echo '@@fstab'; cat /etc/fstab 2>/dev/null",
+    "echo '@@kernelprobe'",
+    moduleProbeScript(modules),
+    sysctlWritableScript(SYSCTL_SETTINGS),
+  ].join('\n');
+  const { stdout } = await ctx.read(['sh', '-c', script]);
+  const facts = parseFacts(stdout, (before + Date.now()) / 2);
+  const section = (name: string) => stdout.split(`@@${name}\n`)[1]?.split('\n@@')[0] ?? '';
+  const probe = section('kernelprobe')
+    .split('\n')
+    .map((l) => l.split(' '));
+  return {
+    facts,
+    hosts: section('hostsfile'),
+    fstab: section('fstab'),
+    modules: new Map(probe.filter((p) => p[0] === 'module').map((p) => [p[1] ?? '', p[2] === 'yes'])),
+    canModprobe: probe.some((p) => p[0] === 'modprobe' && p[1] === 'yes'),
+    writable: new Map(probe.filter((p) => p[0] === 'sysctl').map((p) => [p[1] ?? '', p[2] === 'rw'])),
+  };
+}
+
+function installCommand(manager: HostFacts['packageManager'], packages: string[]): string[] {
+  if (manager === 'apt')
+    return ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-q', ...packages];
+  if (manager === 'none')
+    return [
+      'sh',
+      '-c',
+      sh`echo ${`missing packages (${packages.join(' ')}) and no apt-get, dnf or yum to install them`} >&2; exit 1`,
+    ];
+  return [manager, 'install', '-y', ...packages];
+}
+
+export const prepare: Step = {
+  id: 'prepare',
+  title: 'Prepare the OS: host name, /etc/hosts, swap, kernel modules, sysctl, journald, limits, packages',
+  async run(ctx) {
+    const { host, inventory } = ctx;
+    const seen = await observe(ctx);
+    const blocking = hostFindings(host, seen.facts, inventory, inventory.cluster.name).filter(
+      (f) => f.severity === 'block',
+    );
+    const modules = requiredModules(inventory);
+    const missing = modules.filter((m) => !seen.modules.get(m));
+    if (missing.length && !seen.canModprobe) {
+      blocking.push({
+        host: host.name,
+        severity: 'block',
+        message: `kernel ${seen.facts.kernel} lacks ${missing.join(', ')} (not loaded, not built in, no modules to load)${missing.some((m) => m.startsWith('ip_vs')) ? '; set cluster.network.proxyMode: iptables, or use a kernel with IPVS' : ''}`,
+      });
+    }
+    if (blocking.length)
+      throw new Error(`preflight refused ${host.name}: ${blocking.map((f) => f.message).join('; ')}`);
+
+    const container = seen.facts.container;
+    const settings = SYSCTL_SETTINGS.map((s) => ({
+      ...s,
+      skipped: container !== '' && seen.writable.get(s.key) === false,
+    }));
+    const skipped = settings.filter((s) => s.skipped).map((s) => s.key);
+    if (skipped.length)
+      ctx.log(`inside a container (${container}): skipping read-only sysctls ${skipped.join(', ')}`);
+    const applied = settings.filter((s) => !s.skipped);
+    const packages = Object.keys(PACKAGE_BINARIES).filter(
+      (p) => p !== 'ipvsadm' || inventory.cluster.network.proxyMode === 'ipvs',
+    );
+    const hostsEntries = inventory.hosts.map((h) => ({ address: h.address, names: [h.name] }));
+    const fstab = withoutSwap(seen.fstab);
+
+    const resources: Resource[] = [
+      { kind: 'file', path: '/etc/hostname', content: `${host.name}\n` },
+      {
+        kind: 'command',
+        title: `hostname ${host.name}`,
+        argv: ['hostname', host.name],
+        unless: ['sh', '-c', sh`[ "$(hostname)" = ${host.name} ]`],
+      },
+      { kind: 'file', path: PATHS.hosts, content: withHostsBlock(seen.hosts, hostsEntries) },
+      {
+        kind: 'command',
+        title: 'swapoff -a',
+        argv: ['swapoff', '-a'],
+        unless: ['sh', '-c', '[ "$(wc -l < /proc/swaps)" -le 1 ]'],
+      },
+      ...(fstab !== undefined ? [{ kind: 'file', path: PATHS.fstab, content: fstab } as const] : []),
+      { kind: 'file', path: PATHS.modules, content: render('prepare/modules-load.conf', { modules }) },
+      ...missing.map(
+        (m): Resource => ({
+          kind: 'command',
+          title: `modprobe ${m}`,
+          argv: ['modprobe', m],
+          unless: ['sh', '-c', moduleCheck(m)],
+        }),
+      ),
+      { kind: 'file', path: PATHS.sysctl, content: render('prepare/sysctl.conf', { settings, container }) },
+      {
+        kind: 'command',
+        title: `sysctl -p ${PATHS.sysctl}`,
+        argv: ['sysctl', '-q', '-p', PATHS.sysctl],
+        unless: ['sh', '-c', sysctlMatchesScript(applied)],
+        onChangeOf: [PATHS.sysctl],
+      },
+      { kind: 'directory', path: '/var/log/journal' },
+      { kind: 'file', path: PATHS.journald, content: render('prepare/journald.conf', { maxUse: '1G' }) },
+      { kind: 'service', name: 'systemd-journald', state: 'started', restartOn: [PATHS.journald] },
+      { kind: 'file', path: PATHS.limits, content: render('prepare/limits.conf', { nofile: 1048576 }) },
+      {
+        kind: 'command',
+        title: `install ${packages.join(' ')}`,
+        argv: installCommand(seen.facts.packageManager, packages),
+        unless: [
+          'sh',
+          '-c',
+          packages.map((p) => sh`command -v ${PACKAGE_BINARIES[p] ?? p} >/dev/null`).join(' && '),
+        ],
+        hint: 'the host has no working package source: configure a mirror, or install these packages by hand',
+      },
+      { kind: 'file', path: PATHS.marker, content: `${inventory.cluster.name}\n` },
+    ];
+    if (
+      ['rhel', 'centos', 'rocky', 'almalinux', 'fedora'].some(
+        (id) => seen.facts.os.id === id || seen.facts.os.idLike.includes(id),
+      )
+    ) {
+      resources.push(
+        {
+          kind: 'command',
+          title: 'SELinux permissive',
+          argv: [
+            'sh',
+            '-c',
+            "setenforce 0; sed -i 's/^SELINUX=enforcing/SELINUX=permissive/' /etc/selinux/config",
+          ],
+          unless: ['sh', '-c', '! command -v getenforce >/dev/null || [ "$(getenforce)" != Enforcing ]'],
+        },
+        {
+          kind: 'command',
+          title: 'firewalld off',
+          argv: ['systemctl', 'disable', '--now', 'firewalld'],
+          unless: ['sh', '-c', '! systemctl is-active -q firewalld'],
+        },
+      );
+    }
+    await ctx.apply(resources);
+  },
+  async verify(ctx) {
+    const modules = requiredModules(ctx.inventory);
+    const { stdout } = await ctx.read(['sh', '-c', moduleProbeScript(modules)]);
+    const unavailable = stdout.split('\n').filter((l) => l.startsWith('module ') && l.endsWith(' no'));
+    if (unavailable.length)
+      throw new Error(
+        `kernel modules still unavailable: ${unavailable.map((l) => l.split(' ')[1]).join(', ')}`,
+      );
+  },
+};
