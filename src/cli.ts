@@ -153,6 +153,20 @@ export function buildProgram(): Command {
       },
     );
 
+  program
+    .command('verify')
+    .description("check a built cluster without changing it: every setup step's health checks")
+    .argument('[cluster]', 'cluster name (or use -i FILE)')
+    .action(async (cluster: string | undefined, _o, cmd: Command) => {
+      const opened = await openCluster(cluster, globals(cmd));
+      await runPlaybookCommand(opened, 'setup', 'all', {
+        ...globals(cmd),
+        verifyOnly: true,
+        becomePassword: await becomePassword(cmd),
+        signal: interruptSignal(),
+      });
+    });
+
   registerLabCommands(program);
   return program;
 }

@@ -13,6 +13,7 @@ import { type Cluster, type GlobalOptions, pickRenderer } from './context.js';
 
 export interface PlaybookCommandOptions extends GlobalOptions {
   dryRun?: boolean;
+  verifyOnly?: boolean;
   hosts?: string[];
   becomePassword?: string;
   signal?: AbortSignal;
@@ -27,16 +28,14 @@ export async function runPlaybookCommand(
 ): Promise<RunSummary> {
   const playbook = await loadPlaybook(playbookName);
   const entries = selectSteps(playbook, selector);
-  const lock = await acquireLock(cluster.paths.lock, `${playbookName} ${selector}`);
+  const label = options.verifyOnly ? 'verify' : playbookName;
+  const lock = await acquireLock(cluster.paths.lock, `${label} ${selector}`);
   if (lock.tookOver)
     process.stderr.write(
       `note: took over a stale lock of '${lock.tookOver.command}' (pid ${lock.tookOver.pid} is gone)\n`,
     );
   await mkdir(cluster.paths.runs, { recursive: true, mode: 0o700 });
-  const logFile = join(
-    cluster.paths.runs,
-    `${new Date().toISOString().replace(/[:.]/g, '-')}-${playbookName}.log`,
-  );
+  const logFile = join(cluster.paths.runs, `${new Date().toISOString().replace(/[:.]/g, '-')}-${label}.log`);
   const log = createWriteStream(logFile, { mode: 0o600 });
   const renderer = fanOut(
     pickRenderer(options.output, options.verbose),
@@ -44,7 +43,7 @@ export async function runPlaybookCommand(
   );
   try {
     const summary = await runPlaybook({
-      command: playbookName,
+      command: label,
       loaded: cluster.loaded,
       clusterDir: cluster.paths.dir,
       knownHostsFile: cluster.paths.knownHosts,
@@ -52,6 +51,7 @@ export async function runPlaybookCommand(
       registry: STEPS,
       sink: renderer.sink,
       dryRun: options.dryRun,
+      verifyOnly: options.verifyOnly,
       signal: options.signal,
       only: options.hosts,
       becomePassword: options.becomePassword,

@@ -17,6 +17,8 @@ export interface RunOptions {
   registry: ReadonlyMap<string, Step>;
   sink: EventSink;
   dryRun?: boolean;
+  /** Only run each step's read-only verify(); steps without one are skipped. */
+  verifyOnly?: boolean;
   signal?: AbortSignal;
   /** Limit the run to these hosts (names). */
   only?: readonly string[];
@@ -143,6 +145,7 @@ export async function runPlaybook(options: RunOptions): Promise<RunSummary> {
         log: (message) => sink({ type: 'host-log', step: step.id, host: host.name, message }),
         read: (argv, execOptions) => conn.run(argv, { signal, ...execOptions }),
         apply: async (resources) => {
+          if (options.verifyOnly) throw new Error(`step ${step.id}: verify must not change anything`);
           const results = await applyResources(conn, resources, { dryRun, signal });
           for (const result of results) {
             if (result.status === 'changed') changed++;
@@ -152,8 +155,19 @@ export async function runPlaybook(options: RunOptions): Promise<RunSummary> {
         },
       };
       let status: HostStatus = 'ok';
+      if (options.verifyOnly && !step.verify) {
+        sink({
+          type: 'host-end',
+          step: step.id,
+          host: host.name,
+          status: 'skipped',
+          changed: 0,
+          durationMs: 0,
+        });
+        return;
+      }
       try {
-        await step.run(ctx);
+        if (!options.verifyOnly) await step.run(ctx);
         if (!dryRun && step.verify) await step.verify(ctx);
         status = changed > 0 ? 'changed' : 'ok';
       } catch (error) {

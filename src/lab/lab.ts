@@ -7,6 +7,7 @@ import { acquireLock } from '../engine/lock.js';
 import { clusterPaths } from '../home.js';
 import { ensureBase } from './base.js';
 import { ensureBridge, removeBridge } from './bridge.js';
+import { ensureDebianBundle } from './bundle.js';
 import { ensureLabTools } from './host-tools.js';
 import { writeLabCluster } from './inventory.js';
 import {
@@ -21,6 +22,7 @@ import {
 } from './machines.js';
 import {
   baseDir,
+  bundleDir,
   isOurNspawn,
   type LabMachine,
   type LabState,
@@ -35,7 +37,6 @@ export interface LabOptions {
   home: string;
   name: string;
   say: (line: string) => void;
-  bundleDir?: string;
 }
 
 export interface LabUpResult {
@@ -69,6 +70,7 @@ export async function labUp(count: number, options: LabOptions): Promise<LabUpRe
   const lock = await acquireLock(paths.lock, `lab up ${count}`);
   try {
     const base = await ensureBase(baseDir(options.home), options.say);
+    const bundle = await ensureDebianBundle(bundleDir(options.home), options.say);
     const net = labNetwork(options.name);
     const previous = await readState(paths);
     const state: LabState = previous ?? {
@@ -119,7 +121,7 @@ export async function labUp(count: number, options: LabOptions): Promise<LabUpRe
     const changed = await writeLabCluster(
       cluster,
       state,
-      { keyFile: paths.key, bundleDir: options.bundleDir },
+      { keyFile: paths.key, bundleDir: bundle.dir },
       hostKeys,
     );
     return {

@@ -28,6 +28,10 @@ export function baseDir(home: string): string {
   return join(home, 'cache', 'lab-base-bookworm');
 }
 
+export function bundleDir(home: string): string {
+  return join(home, 'cache', 'lab-bundle-bookworm');
+}
+
 const machineSchema = z.object({
   name: z.string(),
   address: z.string(),
