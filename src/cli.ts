@@ -133,11 +133,14 @@ export function buildProgram(): Command {
     )
     .action(
       async (
-        cluster: string | undefined,
-        step: string,
+        clusterArg: string | undefined,
+        stepArg: string,
         options: { dryRun?: boolean; hosts?: string[] },
         cmd: Command,
       ) => {
+        // With -i FILE the cluster name is optional: `setup -i FILE 01` names a step.
+        const stepOnly = globals(cmd).inventory !== undefined && cmd.args.length === 1;
+        const [cluster, step] = stepOnly ? [undefined, clusterArg ?? 'all'] : [clusterArg, stepArg];
         const opened = await openCluster(cluster, globals(cmd));
         const unknown = options.hosts?.filter(
           (h) => !opened.loaded.inventory.hosts.some((x) => x.name === h),

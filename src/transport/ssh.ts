@@ -3,7 +3,11 @@ import { readFile, stat } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2';
+import ssh2, { type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2';
+
+const { Client, utils } = ssh2;
+type Client = InstanceType<typeof Client>;
+
 import { InterruptedError, RemoteCommandError, SshError, type SshErrorKind } from '../errors.js';
 import { fingerprint, type HostKeyPolicy, type KnownHosts, knownHostsName } from './known-hosts.js';
 import { type Argv, commandLine, sh } from './quote.js';
@@ -101,13 +105,24 @@ function classify(
   return new SshError(target.name, 'other', `${who}: ${error.message}`, undefined, { cause: error });
 }
 
-async function privateKey(path: string | undefined): Promise<Buffer | undefined> {
-  if (!path) return undefined;
+async function privateKey(target: SshTarget): Promise<Buffer | undefined> {
+  if (!target.identityFile) return undefined;
+  let key: Buffer;
   try {
-    return await readFile(path);
+    key = await readFile(target.identityFile);
   } catch {
     return undefined;
   }
+  const parsed = utils.parseKey(key);
+  if (parsed instanceof Error) {
+    throw new SshError(
+      target.name,
+      'auth',
+      `${target.name}: cannot use ${target.identityFile} as a private key (${parsed.message})`,
+      'point ssh.identityFile at an unencrypted OpenSSH private key, or load an encrypted one into ssh-agent',
+    );
+  }
+  return key;
 }
 
 /** One persistent SSH connection to a host, reused by every command of a run. */
@@ -171,7 +186,7 @@ export class SshConnection {
       host: target.address,
       port: target.port,
       username: target.user,
-      privateKey: await privateKey(target.identityFile),
+      privateKey: await privateKey(target),
       agent: target.agent,
       readyTimeout: target.connectTimeoutMs,
       keepaliveInterval: 15_000,

@@ -1,0 +1,35 @@
+import { readdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { loadPlaybook, PLAYBOOK_DIR, selectSteps } from '../../../src/engine/playbook.js';
+import { InputError } from '../../../src/errors.js';
+import { STEPS } from '../../../src/steps/index.js';
+
+const playbooks = readdirSync(PLAYBOOK_DIR)
+  .filter((f) => f.endsWith('.yaml'))
+  .map((f) => f.replace(/\.yaml$/, ''));
+
+describe('playbooks', () => {
+  it.each(playbooks)('%s names only steps that exist, with unique ids and aliases', async (name) => {
+    const playbook = await loadPlaybook(name);
+    for (const entry of playbook.steps) expect(STEPS.has(entry.step), `${name}: ${entry.step}`).toBe(true);
+    const aliases = playbook.steps.map((s) => s.alias).filter(Boolean);
+    expect(new Set(aliases).size).toBe(aliases.length);
+  });
+
+  it('every step file is registered under its file name', () => {
+    const files = readdirSync(new URL('../../../src/steps/', import.meta.url)).filter(
+      (f) => f !== 'index.ts',
+    );
+    for (const file of files)
+      expect(STEPS.get(file.replace(/\.ts$/, ''))?.id).toBe(file.replace(/\.ts$/, ''));
+  });
+
+  it('selects by all, id or alias, and names the choices for an unknown one', async () => {
+    const setup = await loadPlaybook('setup');
+    expect(selectSteps(setup, 'all')).toHaveLength(setup.steps.length);
+    expect(selectSteps(setup, '01')[0]?.step).toBe('prepare');
+    expect(selectSteps(setup, 'prepare')[0]?.alias).toBe('01');
+    expect(() => selectSteps(setup, 'nope')).toThrow(InputError);
+    expect(() => selectSteps(setup, 'nope')).toThrow(/01 \(prepare\)/);
+  });
+});

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import type { HostFacts } from '../../src/facts.js';
+import type { HostSpec, Inventory } from '../../src/inventory/schema.js';
+import { inventorySchema } from '../../src/inventory/schema.js';
+import { crossHostFindings, hostFindings } from '../../src/preflight.js';
+
+const facts = (overrides: Partial<HostFacts> = {}): HostFacts => ({
+  os: { id: 'debian', idLike: [], versionId: '12', prettyName: 'Debian 12' },
+  kernel: '6.1.0-18-amd64',
+  arch: 'x86_64',
+  cpus: 4,
+  memoryMiB: 8000,
+  swapActive: false,
+  productUuid: 'a',
+  macs: ['52:54:00:00:00:01'],
+  listeningPorts: [22],
+  clockSkewMs: 20,
+  container: '',
+  cgroupVersion: 2,
+  kubesmithCluster: '',
+  packageManager: 'apt',
+  ...overrides,
+});
+
+const inventory = (version = '1.36.3'): Inventory =>
+  inventorySchema.parse({
+    cluster: { name: 'c', kubernetesVersion: version },
+    hosts: [{ name: 'm1', address: '10.0.0.1', roles: ['etcd', 'master'] }],
+  });
+const master: HostSpec = inventory().hosts[0]!;
+const blocks = (f: HostFacts, v?: string) =>
+  hostFindings(master, f, inventory(v), 'c')
+    .filter((x) => x.severity === 'block')
+    .map((x) => x.message);
+
+describe('preflight', () => {
+  it('passes a good host', () => {
+    expect(blocks(facts())).toEqual([]);
+  });
+
+  it.each([
+    [{ arch: 'armv7l' }, /architecture/],
+    [{ kernel: '4.9.0' }, /older than 4.19/],
+    [{ cpus: 1 }, /at least 2/],
+    [{ memoryMiB: 1024 }, /1700/],
+    [{ clockSkewMs: 120_000 }, /clock is off/],
+    [{ os: { id: 'ubuntu', idLike: ['debian'], versionId: '18.04', prettyName: 'Ubuntu 18.04' } }, /too old/],
+    [{ listeningPorts: [22, 2379] }, /2379.*already in use/],
+  ] as const)('blocks %j', (override, message) => {
+    expect(blocks(facts(override as Partial<HostFacts>)).join('\n')).toMatch(message);
+  });
+
+  it('needs cgroup v2 from Kubernetes 1.35 on, not before', () => {
+    expect(blocks(facts({ cgroupVersion: 1 }), '1.35.0').join()).toMatch(/cgroup v2/);
+    expect(blocks(facts({ cgroupVersion: 1 }), '1.34.3')).toEqual([]);
+  });
+
+  it('accepts ports used by this same cluster', () => {
+    expect(blocks(facts({ listeningPorts: [2379, 6443], kubesmithCluster: 'c' }))).toEqual([]);
+  });
+
+  it('finds cloned machines across hosts', () => {
+    const found = crossHostFindings(
+      new Map([
+        ['a', facts()],
+        ['b', facts()],
+        ['c', facts({ productUuid: 'z', macs: ['52:54:00:00:00:09'] })],
+      ]),
+    );
+    expect(
+      found
+        .filter((f) => f.severity === 'block')
+        .map((f) => f.host)
+        .sort(),
+    ).toEqual(['a', 'a', 'b', 'b']);
+  });
+});
