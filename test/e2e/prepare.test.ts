@@ -12,8 +12,21 @@ const knownHosts = join(E2E_HOME, 'clusters', LAB, 'known_hosts');
 
 /** Runs a command on a lab machine with the system ssh client, as an operator would. */
 async function onHost(index: number, command: string): Promise<string> {
-  const address = (await kubesmith('lab', 'status', '--name', LAB)).stdout.split('\n')[index + 1]?.split(/\s+/)[1];
-  const result = await execa('ssh', ['-i', key, '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', `root@${address}`, command]);
+  const address = (await kubesmith('lab', 'status', '--name', LAB)).stdout
+    .split('\n')
+    [index + 1]?.split(/\s+/)[1];
+  const result = await execa('ssh', [
+    '-i',
+    key,
+    '-o',
+    `UserKnownHostsFile=${knownHosts}`,
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    'BatchMode=yes',
+    `root@${address}`,
+    command,
+  ]);
   return result.stdout;
 }
 
@@ -44,7 +57,11 @@ describe.skipIf(unavailable)('setup 01 prepare on three lab machines', () => {
   it('a re-run changes nothing, uploads nothing, and needs at most 3 commands per host per step', async () => {
     const run = await kubesmith('setup', LAB, 'all', '--output', 'json');
     expect(run.exitCode, run.all).toBe(0);
-    const end = run.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((e) => e.type === 'run-end');
+    const end = run.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .find((e) => e.type === 'run-end');
     expect(end.summary.changed).toBe(0);
     for (const host of end.summary.hosts) {
       expect(host.bytesUploaded).toBe(0);
@@ -59,13 +76,24 @@ describe.skipIf(unavailable)('setup 01 prepare on three lab machines', () => {
   });
 
   it('repairs drift: only the edited file changes and only what depends on it runs', async () => {
-    await onHost(1, "sed -i 's/somaxconn = 32768/somaxconn = 1024/' /etc/sysctl.d/95-kubesmith.conf && sysctl -q -w net.core.somaxconn=1024");
+    await onHost(
+      1,
+      "sed -i 's/somaxconn = 32768/somaxconn = 1024/' /etc/sysctl.d/95-kubesmith.conf && sysctl -q -w net.core.somaxconn=1024",
+    );
     const dry = await kubesmith('setup', LAB, '01', '--dry-run');
     expect(dry.stdout).toMatch(/-net\.core\.somaxconn = 1024\n\+net\.core\.somaxconn = 32768/);
     const run = await kubesmith('setup', LAB, '01', '--output', 'json');
-    const events = run.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
-    const changed = events.filter((e) => e.type === 'action' && e.result.status === 'changed').map((e) => `${e.host} ${e.result.target}`);
-    expect(changed.sort()).toEqual([`${LAB}-2 /etc/sysctl.d/95-kubesmith.conf`, `${LAB}-2 sysctl -p /etc/sysctl.d/95-kubesmith.conf`]);
+    const events = run.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+    const changed = events
+      .filter((e) => e.type === 'action' && e.result.status === 'changed')
+      .map((e) => `${e.host} ${e.result.target}`);
+    expect(changed.sort()).toEqual([
+      `${LAB}-2 /etc/sysctl.d/95-kubesmith.conf`,
+      `${LAB}-2 sysctl -p /etc/sysctl.d/95-kubesmith.conf`,
+    ]);
     expect(await onHost(1, 'sysctl -n net.core.somaxconn')).toBe('32768');
   });
 
