@@ -18,3 +18,25 @@ export async function ensureBridge(name: string, gateway: string): Promise<void>
 export async function removeBridge(name: string): Promise<void> {
   if (await bridgeExists(name)) await execa('ip', ['link', 'del', name]);
 }
+
+const addresses = z.array(
+  z
+    .object({
+      ifname: z.string(),
+      addr_info: z.array(z.object({ local: z.string().optional() }).loose()).default([]),
+    })
+    .loose(),
+);
+
+/** Third octets of the 10.77.X.0/24 networks on this machine's interfaces (a lab's own bridge aside). */
+export async function takenLabSubnets(prefix: string, exceptLink: string): Promise<Set<number>> {
+  const result = await execa('ip', ['-j', '-4', 'addr', 'show']);
+  const taken = new Set<number>();
+  for (const link of addresses.parse(JSON.parse(result.stdout || '[]'))) {
+    if (link.ifname === exceptLink) continue;
+    for (const info of link.addr_info) {
+      if (info.local?.startsWith(`${prefix}.`)) taken.add(Number(info.local.split('.')[2]));
+    }
+  }
+  return taken;
+}

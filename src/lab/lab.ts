@@ -6,7 +6,7 @@ import { mapLimit } from '../engine/limit.js';
 import { acquireLock } from '../engine/lock.js';
 import { clusterPaths } from '../home.js';
 import { ensureBase } from './base.js';
-import { ensureBridge, removeBridge } from './bridge.js';
+import { ensureBridge, removeBridge, takenLabSubnets } from './bridge.js';
 import { ensureDebianBundle } from './bundle.js';
 import { ensureLabTools } from './host-tools.js';
 import { writeLabCluster } from './inventory.js';
@@ -24,12 +24,14 @@ import {
   baseDir,
   bundleDir,
   isOurNspawn,
+  LAB_SUBNET_PREFIX,
   type LabMachine,
   type LabState,
   labNetwork,
   labPaths,
   machineAddress,
   readState,
+  thirdOctet,
   writeState,
 } from './state.js';
 
@@ -71,8 +73,11 @@ export async function labUp(count: number, options: LabOptions): Promise<LabUpRe
   try {
     const base = await ensureBase(baseDir(options.home), options.say);
     const bundle = await ensureDebianBundle(bundleDir(options.home), options.say);
-    const net = labNetwork(options.name);
     const previous = await readState(paths);
+    const net = labNetwork(
+      options.name,
+      previous ? new Set() : await takenLabSubnets(LAB_SUBNET_PREFIX, labNetwork(options.name).bridge),
+    );
     const state: LabState = previous ?? {
       name: options.name,
       bridge: net.bridge,
@@ -84,7 +89,7 @@ export async function labUp(count: number, options: LabOptions): Promise<LabUpRe
     for (let i = state.machines.length; i < count; i++) {
       state.machines.push({
         name: `${options.name}-${i + 1}`,
-        address: machineAddress(net.third, i),
+        address: machineAddress(thirdOctet(state.subnet), i),
         pid: null,
         roles: initial ? rolesFor(i, count) : ['node'],
       });

@@ -68,15 +68,26 @@ export async function writeState(paths: LabPaths, state: LabState): Promise<void
   await rename(tmp, paths.state);
 }
 
-/** A lab's bridge and subnet: one /24 per lab, picked from its name so two labs do not collide. */
-export function labNetwork(name: string): { bridge: string; subnet: string; gateway: string; third: number } {
-  const third = name === 'lab' ? 0 : [...name].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 200, 7) + 20;
+/**
+ * A lab's bridge and subnet: one /24 per lab under 10.77, picked from its name and moved
+ * past any /24 already on an interface of this machine, so two labs never share one.
+ */
+export function labNetwork(
+  name: string,
+  taken: ReadonlySet<number> = new Set(),
+): { bridge: string; subnet: string; gateway: string; third: number } {
+  let third = name === 'lab' ? 0 : [...name].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 200, 7) + 20;
+  while (taken.has(third)) third = (third + 1) % 250;
   return {
     bridge: `ks-${name}`.slice(0, 15),
     subnet: `${LAB_SUBNET_PREFIX}.${third}.0/24`,
     gateway: `${LAB_SUBNET_PREFIX}.${third}.1`,
     third,
   };
+}
+
+export function thirdOctet(subnet: string): number {
+  return Number(subnet.split('.')[2]);
 }
 
 export function machineAddress(third: number, index: number): string {

@@ -173,7 +173,13 @@ describe.skipIf(unavailable)('step engine on three hosts (one real sshd on three
       join(work, 'broken.yaml'),
     );
     let ran = false;
-    const step: Step = { id: 's', title: 's', run: async () => void (ran = true) };
+    const step: Step = {
+      id: 's',
+      title: 's',
+      run: async () => {
+        ran = true;
+      },
+    };
     const summary = await runPlaybook({ ...options([step]), loaded: broken });
     expect(ran).toBe(false);
     expect(summary.hosts.find((h) => h.host === 'gone')).toMatchObject({
