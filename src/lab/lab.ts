@@ -100,7 +100,8 @@ export async function labUp(count: number, options: LabOptions): Promise<LabUpRe
     await mapLimit(state.machines, 8, async (machine) => {
       const dirs = machineDirs(paths.machines, machine.name);
       if (isOurNspawn(machine.pid, dirs.root)) return;
-      // Stale state from a killed run or a reboot: no live nspawn, maybe a mount left behind.
+      // Stale state from a killed run or a reboot: no live nspawn, maybe an orphaned init or a mount left behind.
+      await halt(machine.pid, dirs.root);
       await unmountRoot(dirs);
       await mountRoot(base.rootfs, dirs);
       await personalize(dirs, machine, 24, authorizedKey);

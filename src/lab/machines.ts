@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -90,7 +90,8 @@ export async function personalize(
   await mkdir(join(r, 'root', '.ssh'), { recursive: true, mode: 0o700 });
   await writeFile(join(r, 'root', '.ssh', 'authorized_keys'), authorizedKey, { mode: 0o600 });
   await chmod(join(r, 'root', '.ssh'), 0o700);
-  await writeFile(marker, `${machine.name}\n`);
+  // Names this root from inside: lets a container init that outlived its nspawn be found.
+  await writeFile(marker, `${dirs.root}\n`);
 }
 
 export async function hostKeyLine(dirs: MachineDirs, address: string): Promise<string> {
@@ -125,15 +126,49 @@ export function boot(dirs: MachineDirs, machine: LabMachine, bridge: string): nu
   return child.pid;
 }
 
-/** Stops a machine by its recorded pid: an orderly poweroff first, then SIGKILL. */
-export async function halt(pid: number | null, root: string): Promise<void> {
-  if (!pid || !isOurNspawn(pid, root)) return;
-  process.kill(pid, 'SIGTERM');
-  for (let i = 0; i < 75 && isOurNspawn(pid, root); i++) await sleep(200);
-  if (isOurNspawn(pid, root)) {
-    process.kill(pid, 'SIGKILL');
-    for (let i = 0; i < 25 && isOurNspawn(pid, root); i++) await sleep(200);
+/**
+ * Init processes of containers booted from this root whose systemd-nspawn is gone (it was
+ * killed): they keep the overlay busy and the veth in place. Found by the container
+ * environment and the marker file seen through /proc/PID/root.
+ */
+export function orphanInits(root: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (!readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0').includes('container=systemd-nspawn'))
+        continue;
+      if (readFileSync(`/proc/${entry}/root/etc/kubesmith-lab-machine`, 'utf8').trim() === root)
+        pids.push(Number(entry));
+    } catch {
+      // gone, or not ours to read
+    }
   }
+  return pids;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Stops a machine by its recorded pid: an orderly poweroff first, then SIGKILL; then any orphaned init. */
+export async function halt(pid: number | null, root: string): Promise<void> {
+  if (pid && isOurNspawn(pid, root)) {
+    process.kill(pid, 'SIGTERM');
+    for (let i = 0; i < 75 && isOurNspawn(pid, root); i++) await sleep(200);
+    if (isOurNspawn(pid, root)) {
+      process.kill(pid, 'SIGKILL');
+      for (let i = 0; i < 25 && isOurNspawn(pid, root); i++) await sleep(200);
+    }
+  }
+  const orphans = orphanInits(root);
+  for (const orphan of orphans) process.kill(orphan, 'SIGKILL');
+  for (let i = 0; i < 50 && orphans.some(alive); i++) await sleep(100);
 }
 
 /** Waits until sshd on the address answers with its banner. */

@@ -70,7 +70,9 @@ describe.skipIf(unavailable)('kubesmith lab on real nspawn machines', () => {
     const up = await kubesmith('lab', 'up', '5', '--name', LAB);
     expect(up.exitCode, up.all).toBe(0);
     expect(up.stdout).toMatch(new RegExp(`${LAB}-2 .* started`));
-    expect((await kubesmith('check', LAB)).exitCode).toBe(0);
+    const check = await kubesmith('check', LAB);
+    expect(check.exitCode, check.all).toBe(0);
+    expect(check.stdout.match(/ ready /g)).toHaveLength(5);
   });
 
   it('lab down leaves no mounts, bridge or processes behind', async () => {
@@ -78,6 +80,7 @@ describe.skipIf(unavailable)('kubesmith lab on real nspawn machines', () => {
     expect(down.exitCode, down.all).toBe(0);
     expect(mountsUnder(labDir)).toEqual([]);
     expect(await linkExists(`ks-${LAB}`)).toBe(false);
+    for (let i = 1; i <= 5; i++) expect(await linkExists(`vb-${LAB}-${i}`)).toBe(false);
     expect(await nspawnProcessesFor(labDir)).toEqual([]);
   });
 });
