@@ -4,10 +4,10 @@
  */
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { readBundleManifest } from './artifacts/bundle.js';
 import { loadPlaybook } from './engine/playbook.js';
 import { PACKAGE_ROOT } from './engine/template.js';
 import { kubesmithHome } from './home.js';
-import { readBundleManifest } from './lab/bundle.js';
 import { bundleDir } from './lab/state.js';
 import { formatDuration, formatTable } from './render/table.js';
 

@@ -7,7 +7,7 @@ import { acquireLock } from '../engine/lock.js';
 import { clusterPaths } from '../home.js';
 import { ensureBase } from './base.js';
 import { ensureBridge, removeBridge, takenLabSubnets } from './bridge.js';
-import { ensureDebianBundle } from './bundle.js';
+import { ensureDebianBundle } from './debian-bundle.js';
 import { ensureLabTools } from './host-tools.js';
 import { writeLabCluster } from './inventory.js';
 import {

@@ -1,44 +1,8 @@
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
-import {
-  chmod,
-  copyFile,
-  mkdir,
-  mkdtemp,
-  readdir,
-  readFile,
-  rename,
-  rm,
-  stat,
-  writeFile,
-} from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { z } from 'zod';
-
-/**
- * An offline artifact bundle: the directory `artifacts.source: dir` reads.
- *   manifest.json   what is inside, with versions and sha256 of every file
- *   bin/            executables (etcd, etcdctl, containerd, runc, ...)
- *   cni/bin/        CNI plugins
- */
-export const bundleManifestSchema = z.object({
-  format: z.literal(1),
-  createdAt: z.string(),
-  source: z.string(),
-  artifacts: z.array(
-    z.object({
-      name: z.string(),
-      version: z.string(),
-      origin: z.string(),
-      files: z.array(
-        z.object({ path: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/), size: z.number() }),
-      ),
-    }),
-  ),
-  absent: z.array(z.object({ name: z.string(), reason: z.string() })),
-});
-export type BundleManifest = z.output<typeof bundleManifestSchema>;
+import { type BundleManifest, sha256File } from '../artifacts/bundle.js';
 
 interface DebianSource {
   name: string;
@@ -77,12 +41,6 @@ const ABSENT = [
     'Debian 12 does not package them (kubectl only as 1.20); copy the official release binaries for the cluster version into the bundle bin/ and list them in manifest.json',
 }));
 
-async function sha256(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
 async function download(packages: string[], dir: string): Promise<void> {
   const attempt = () => execa('apt-get', ['download', '-q', ...packages], { cwd: dir, reject: false });
   let result = await attempt();
@@ -94,10 +52,6 @@ async function download(packages: string[], dir: string): Promise<void> {
     throw new Error(
       `apt-get download ${packages.join(' ')} failed: ${result.stderr.trim().split('\n').slice(-3).join(' ')}`,
     );
-}
-
-export async function readBundleManifest(dir: string): Promise<BundleManifest> {
-  return bundleManifestSchema.parse(JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')));
 }
 
 /** Builds the lab's bundle from Debian packages (apt-get download + dpkg-deb -x), once; later calls reuse it. */
@@ -134,7 +88,7 @@ export async function ensureDebianBundle(
           await chmod(join(staging, dest), 0o755);
           files.push({
             path: dest,
-            sha256: await sha256(join(staging, dest)),
+            sha256: await sha256File(join(staging, dest)),
             size: (await stat(join(staging, dest))).size,
           });
         }
