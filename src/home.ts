@@ -38,3 +38,10 @@ export function clusterPaths(home: string, cluster: string): ClusterPaths {
     lock: join(dir, '.lock'),
   };
 }
+
+/** The download cache: $KUBESMITH_CACHE, else $XDG_CACHE_HOME/kubesmith, else ~/.cache/kubesmith. */
+export function cacheDir(): string {
+  return resolve(
+    process.env.KUBESMITH_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'kubesmith'),
+  );
+}

@@ -35,22 +35,43 @@ export function pickChecksum(text: string, entry?: string): string | undefined {
 
 async function fetchText(url: string, signal?: AbortSignal): Promise<string> {
   const response = await fetch(url, { signal }).catch((cause: Error) => {
-    throw new ArtifactError(`cannot fetch ${url}: ${cause.message}; check the network or set artifacts.mirrors`, [], { cause });
+    throw new ArtifactError(
+      `cannot fetch ${url}: ${cause.message}; check the network or set artifacts.mirrors`,
+      [],
+      { cause },
+    );
   });
-  if (!response.ok) throw new ArtifactError(`${url} answered ${response.status}; check the version and artifacts.mirrors`);
+  if (!response.ok)
+    throw new ArtifactError(`${url} answered ${response.status}; check the version and artifacts.mirrors`);
   return response.text();
 }
 
 async function sizeOf(path: string): Promise<number> {
-  return stat(path).then((s) => s.size, () => 0);
+  return stat(path).then(
+    (s) => s.size,
+    () => 0,
+  );
 }
 
-async function fetchInto(url: string, part: string, offset: number, options: { signal?: AbortSignal; onProgress?: (bytes: number, total?: number) => void }): Promise<{ fetched: number; resumedFrom: number }> {
-  const response = await fetch(url, { signal: options.signal, headers: offset > 0 ? { Range: `bytes=${offset}-` } : {} }).catch((cause: Error) => {
-    throw new ArtifactError(`cannot fetch ${url}: ${cause.message}; check the network or set artifacts.mirrors`, [], { cause });
+async function fetchInto(
+  url: string,
+  part: string,
+  offset: number,
+  options: { signal?: AbortSignal; onProgress?: (bytes: number, total?: number) => void },
+): Promise<{ fetched: number; resumedFrom: number }> {
+  const response = await fetch(url, {
+    signal: options.signal,
+    headers: offset > 0 ? { Range: `bytes=${offset}-` } : {},
+  }).catch((cause: Error) => {
+    throw new ArtifactError(
+      `cannot fetch ${url}: ${cause.message}; check the network or set artifacts.mirrors`,
+      [],
+      { cause },
+    );
   });
   if (response.status === 416) return { fetched: 0, resumedFrom: offset };
-  if (!response.ok || !response.body) throw new ArtifactError(`${url} answered ${response.status}; check the version and artifacts.mirrors`);
+  if (!response.ok || !response.body)
+    throw new ArtifactError(`${url} answered ${response.status}; check the version and artifacts.mirrors`);
   const from = response.status === 206 ? offset : 0;
   const total = Number(response.headers.get('content-length') ?? 0) + from || undefined;
   let fetched = 0;
@@ -68,10 +89,23 @@ async function fetchInto(url: string, part: string, offset: number, options: { s
  * request for the file; a partial download (dest.part) resumes with a Range request.
  * A checksum mismatch leaves nothing behind at dest.
  */
-export async function downloadVerified(url: string, dest: string, expected: Expected, options: { signal?: AbortSignal; onProgress?: (bytes: number, total?: number) => void } = {}): Promise<DownloadResult> {
-  const want = expected.sha256?.toLowerCase() ?? (expected.checksumUrl ? pickChecksum(await fetchText(expected.checksumUrl, options.signal), expected.checksumEntry) : undefined);
-  if (!want) throw new ArtifactError(`no sha256 for ${url}: ${expected.checksumUrl ?? 'no checksum source'} lists none${expected.checksumEntry ? ` for ${expected.checksumEntry}` : ''}`);
-  if ((await sizeOf(dest)) > 0 && (await sha256File(dest)) === want) return { path: dest, sha256: want, fetched: 0, resumedFrom: 0 };
+export async function downloadVerified(
+  url: string,
+  dest: string,
+  expected: Expected,
+  options: { signal?: AbortSignal; onProgress?: (bytes: number, total?: number) => void } = {},
+): Promise<DownloadResult> {
+  const want =
+    expected.sha256?.toLowerCase() ??
+    (expected.checksumUrl
+      ? pickChecksum(await fetchText(expected.checksumUrl, options.signal), expected.checksumEntry)
+      : undefined);
+  if (!want)
+    throw new ArtifactError(
+      `no sha256 for ${url}: ${expected.checksumUrl ?? 'no checksum source'} lists none${expected.checksumEntry ? ` for ${expected.checksumEntry}` : ''}`,
+    );
+  if ((await sizeOf(dest)) > 0 && (await sha256File(dest)) === want)
+    return { path: dest, sha256: want, fetched: 0, resumedFrom: 0 };
   await mkdir(dirname(dest), { recursive: true });
   const part = `${dest}.part`;
   let result = await fetchInto(url, part, await sizeOf(part), options);
@@ -84,7 +118,9 @@ export async function downloadVerified(url: string, dest: string, expected: Expe
   }
   if (got !== want) {
     await rm(part, { force: true });
-    throw new ArtifactError(`sha256 mismatch for ${url}: expected ${want}, got ${got}; the file was discarded and nothing was installed`);
+    throw new ArtifactError(
+      `sha256 mismatch for ${url}: expected ${want}, got ${got}; the file was discarded and nothing was installed`,
+    );
   }
   await rename(part, dest);
   return { path: dest, sha256: want, ...result };

@@ -3,7 +3,7 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { execa } from 'execa';
 import { resolveLocalPath } from '../home.js';
-import type { LoadedInventory } from '../inventory/load.js';
+import type { Inventory } from '../inventory/schema.js';
 import { type BundleManifest, readBundleManifest, sha256File } from './bundle.js';
 import { type Arch, type CatalogEntry, catalogFor, mirrored } from './catalog.js';
 import { ArtifactError, downloadVerified } from './download.js';
@@ -39,12 +39,20 @@ async function checkedSha(file: string): Promise<string> {
   return hash;
 }
 
-async function fromBundle(dir: string, paths: readonly string[], optional: readonly string[]): Promise<Map<string, LocalArtifactFile>> {
+async function fromBundle(
+  dir: string,
+  paths: readonly string[],
+  optional: readonly string[],
+): Promise<Map<string, LocalArtifactFile>> {
   let manifest: BundleManifest;
   try {
     manifest = await readBundleManifest(dir);
   } catch (cause) {
-    throw new ArtifactError(`artifacts.dir ${dir} has no valid manifest.json (${(cause as Error).message.split('\n')[0]}); rebuild the bundle`, [], { cause });
+    throw new ArtifactError(
+      `artifacts.dir ${dir} has no valid manifest.json (${(cause as Error).message.split('\n')[0]}); rebuild the bundle`,
+      [],
+      { cause },
+    );
   }
   const out = new Map<string, LocalArtifactFile>();
   for (const path of [...paths, ...optional]) {
@@ -53,26 +61,49 @@ async function fromBundle(dir: string, paths: readonly string[], optional: reado
     if (!artifact || !file) {
       if (optional.includes(path)) continue;
       const absent = manifest.absent.find((a) => path.endsWith(`/${a.name}`));
-      throw new ArtifactError(`the bundle ${dir} has no ${path}${absent ? ` (${absent.reason})` : ''}; add it to the bundle, or use artifacts.source: download`);
+      throw new ArtifactError(
+        `the bundle ${dir} has no ${path}${absent ? ` (${absent.reason})` : ''}; add it to the bundle, or use artifacts.source: download`,
+      );
     }
     const localPath = join(dir, file.path);
-    if (!existsSync(localPath)) throw new ArtifactError(`${localPath} is listed in ${dir}/manifest.json but missing; rebuild the bundle`);
+    if (!existsSync(localPath))
+      throw new ArtifactError(
+        `${localPath} is listed in ${dir}/manifest.json but missing; rebuild the bundle`,
+      );
     const sha = await checkedSha(localPath);
-    if (sha !== file.sha256) throw new ArtifactError(`${localPath} is corrupt: sha256 ${sha}, manifest says ${file.sha256}; rebuild the bundle`);
+    if (sha !== file.sha256)
+      throw new ArtifactError(
+        `${localPath} is corrupt: sha256 ${sha}, manifest says ${file.sha256}; rebuild the bundle`,
+      );
     out.set(path, { path, localPath, sha256: sha, artifact: artifact.name, version: artifact.version });
   }
   return out;
 }
 
 /** Downloads (or reuses from the cache) one catalog entry and unpacks it; returns its files by bundle path. */
-export async function fetchEntry(entry: CatalogEntry, mirrors: Record<string, string>, options: ResolveOptions): Promise<LocalArtifactFile[]> {
+export async function fetchEntry(
+  entry: CatalogEntry,
+  mirrors: Record<string, string>,
+  options: ResolveOptions,
+): Promise<LocalArtifactFile[]> {
   const dir = join(options.cacheDir, entry.name, entry.version, options.arch);
   const index = join(dir, 'files.json');
-  const cached = await readFile(index, 'utf8').then((t) => JSON.parse(t) as LocalArtifactFile[], () => undefined);
+  const cached = await readFile(index, 'utf8').then(
+    (t) => JSON.parse(t) as LocalArtifactFile[],
+    () => undefined,
+  );
   if (cached?.every((f) => existsSync(f.localPath))) return cached;
   options.say?.(`downloading ${entry.name} ${entry.version} (${options.arch})`);
-  const checksum = 'sha256' in entry.checksum ? { sha256: entry.checksum.sha256 } : { checksumUrl: mirrored(entry.checksum.url, mirrors), checksumEntry: entry.checksum.entry };
-  const download = await downloadVerified(mirrored(entry.url, mirrors), join(dir, basename(entry.url)), checksum, { signal: options.signal });
+  const checksum =
+    'sha256' in entry.checksum
+      ? { sha256: entry.checksum.sha256 }
+      : { checksumUrl: mirrored(entry.checksum.url, mirrors), checksumEntry: entry.checksum.entry };
+  const download = await downloadVerified(
+    mirrored(entry.url, mirrors),
+    join(dir, basename(entry.url)),
+    checksum,
+    { signal: options.signal },
+  );
   const files: LocalArtifactFile[] = [];
   if (entry.archive === 'tgz') {
     const unpacked = join(dir, 'unpacked');
@@ -81,12 +112,27 @@ export async function fetchEntry(entry: CatalogEntry, mirrors: Record<string, st
     await execa('tar', ['-xzf', download.path, '-C', unpacked]);
     for (const [inside, path] of Object.entries(entry.files)) {
       const localPath = join(unpacked, inside);
-      if (!existsSync(localPath)) throw new ArtifactError(`${entry.url} has no ${inside}; the catalog is out of date for ${entry.version}`);
-      files.push({ path, localPath, sha256: await sha256File(localPath), artifact: entry.name, version: entry.version });
+      if (!existsSync(localPath))
+        throw new ArtifactError(
+          `${entry.url} has no ${inside}; the catalog is out of date for ${entry.version}`,
+        );
+      files.push({
+        path,
+        localPath,
+        sha256: await sha256File(localPath),
+        artifact: entry.name,
+        version: entry.version,
+      });
     }
   } else {
     const [path = `bin/${entry.name}`] = Object.values(entry.files);
-    files.push({ path, localPath: download.path, sha256: download.sha256, artifact: entry.name, version: entry.version });
+    files.push({
+      path,
+      localPath: download.path,
+      sha256: download.sha256,
+      artifact: entry.name,
+      version: entry.version,
+    });
   }
   await writeFile(`${index}.tmp`, JSON.stringify(files));
   await rename(`${index}.tmp`, index);
@@ -98,17 +144,26 @@ export async function fetchEntry(entry: CatalogEntry, mirrors: Record<string, st
  * source: the bundle directory (each file checked against its manifest sha256) or the
  * download cache (fetched and verified when missing). Hosts never download.
  */
-export async function resolveArtifactFiles(loaded: LoadedInventory, paths: readonly string[], options: ResolveOptions & { optional?: readonly string[] }): Promise<Map<string, LocalArtifactFile>> {
-  const { artifacts, cluster } = loaded.inventory;
+export async function resolveArtifactFiles(
+  inventory: Inventory,
+  inventoryFile: string,
+  paths: readonly string[],
+  options: ResolveOptions & { optional?: readonly string[] },
+): Promise<Map<string, LocalArtifactFile>> {
+  const { artifacts, cluster } = inventory;
   const optional = options.optional ?? [];
-  if (artifacts.source === 'dir') return fromBundle(resolveLocalPath(artifacts.dir ?? '.', loaded.file), paths, optional);
+  if (artifacts.source === 'dir')
+    return fromBundle(resolveLocalPath(artifacts.dir ?? '.', inventoryFile), paths, optional);
   const catalog = catalogFor(cluster.kubernetesVersion, options.arch);
-  const entries = catalog.filter((e) => Object.values(e.files).some((p) => paths.includes(p) || optional.includes(p)));
+  const entries = catalog.filter((e) =>
+    Object.values(e.files).some((p) => paths.includes(p) || optional.includes(p)),
+  );
   const out = new Map<string, LocalArtifactFile>();
   for (const entry of entries) {
     for (const file of await fetchEntry(entry, artifacts.mirrors, options)) out.set(file.path, file);
   }
   const missing = paths.filter((p) => !out.has(p));
-  if (missing.length) throw new ArtifactError(`the artifact catalog has nothing that provides ${missing.join(', ')}`);
+  if (missing.length)
+    throw new ArtifactError(`the artifact catalog has nothing that provides ${missing.join(', ')}`);
   return out;
 }

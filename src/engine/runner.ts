@@ -117,63 +117,81 @@ export async function runPlaybook(options: RunOptions): Promise<RunSummary> {
     const runnable = hosts.filter((h) => summaries.get(h.name)?.status !== 'failed');
     const stepStarted = performance.now();
     sink({ type: 'step-start', step: step.id, title: step.title, hosts: runnable.map((h) => h.name) });
-    await mapLimit(runnable, concurrency, async (host) => {
-      const summary = summaries.get(host.name)!;
-      if (signal.aborted) {
-        sink({
-          type: 'host-end',
-          step: step.id,
-          host: host.name,
-          status: 'skipped',
-          changed: 0,
-          durationMs: 0,
-        });
-        return;
-      }
-      sink({ type: 'host-start', step: step.id, host: host.name });
-      const hostStarted = performance.now();
-      let changed = 0;
-      const conn = pool.get(host.name);
-      const ctx: StepContext = {
-        host,
-        inventory: loaded.inventory,
-        clusterDir: options.clusterDir,
-        dryRun,
-        signal,
-        conn,
-        shared,
-        log: (message) => sink({ type: 'host-log', step: step.id, host: host.name, message }),
-        read: (argv, execOptions) => conn.run(argv, { signal, ...execOptions }),
-        apply: async (resources) => {
-          if (options.verifyOnly) throw new Error(`step ${step.id}: verify must not change anything`);
-          const results = await applyResources(conn, resources, { dryRun, signal });
-          for (const result of results) {
-            if (result.status === 'changed') changed++;
-            sink({ type: 'action', step: step.id, host: host.name, result });
-          }
-          return results;
-        },
-      };
-      let status: HostStatus = 'ok';
-      if (options.verifyOnly && !step.verify) {
-        sink({
-          type: 'host-end',
-          step: step.id,
-          host: host.name,
-          status: 'skipped',
-          changed: 0,
-          durationMs: 0,
-        });
-        return;
-      }
-      try {
-        if (!options.verifyOnly) await step.run(ctx);
-        if (!dryRun && step.verify) await step.verify(ctx);
-        status = changed > 0 ? 'changed' : 'ok';
-      } catch (error) {
-        status = 'failed';
-        const info = error instanceof InterruptedError ? { message: 'interrupted' } : errorInfo(error);
-        Object.assign(summary, { status, failedStep: step.id, error: info });
+    await mapLimit(
+      runnable,
+      step.allHostsAtOnce ? Math.max(runnable.length, 1) : concurrency,
+      async (host) => {
+        const summary = summaries.get(host.name)!;
+        if (signal.aborted) {
+          sink({
+            type: 'host-end',
+            step: step.id,
+            host: host.name,
+            status: 'skipped',
+            changed: 0,
+            durationMs: 0,
+          });
+          return;
+        }
+        sink({ type: 'host-start', step: step.id, host: host.name });
+        const hostStarted = performance.now();
+        let changed = 0;
+        const conn = pool.get(host.name);
+        const ctx: StepContext = {
+          host,
+          inventory: loaded.inventory,
+          clusterDir: options.clusterDir,
+          inventoryFile: loaded.file,
+          dryRun,
+          signal,
+          conn,
+          shared,
+          log: (message) => sink({ type: 'host-log', step: step.id, host: host.name, message }),
+          read: (argv, execOptions) => conn.run(argv, { signal, ...execOptions }),
+          apply: async (resources) => {
+            if (options.verifyOnly) throw new Error(`step ${step.id}: verify must not change anything`);
+            const results = await applyResources(conn, resources, { dryRun, signal });
+            for (const result of results) {
+              if (result.status === 'changed') changed++;
+              sink({ type: 'action', step: step.id, host: host.name, result });
+            }
+            return results;
+          },
+        };
+        let status: HostStatus = 'ok';
+        if (options.verifyOnly && !step.verify) {
+          sink({
+            type: 'host-end',
+            step: step.id,
+            host: host.name,
+            status: 'skipped',
+            changed: 0,
+            durationMs: 0,
+          });
+          return;
+        }
+        try {
+          if (!options.verifyOnly) await step.run(ctx);
+          if (!dryRun && step.verify) await step.verify(ctx);
+          status = changed > 0 ? 'changed' : 'ok';
+        } catch (error) {
+          status = 'failed';
+          const info = error instanceof InterruptedError ? { message: 'interrupted' } : errorInfo(error);
+          Object.assign(summary, { status, failedStep: step.id, error: info });
+          sink({
+            type: 'host-end',
+            step: step.id,
+            host: host.name,
+            status,
+            changed,
+            durationMs: Math.round(performance.now() - hostStarted),
+            error: info,
+          });
+          summary.changed += changed;
+          return;
+        }
+        summary.changed += changed;
+        if (summary.status !== 'failed' && status === 'changed') summary.status = 'changed';
         sink({
           type: 'host-end',
           step: step.id,
@@ -181,22 +199,9 @@ export async function runPlaybook(options: RunOptions): Promise<RunSummary> {
           status,
           changed,
           durationMs: Math.round(performance.now() - hostStarted),
-          error: info,
         });
-        summary.changed += changed;
-        return;
-      }
-      summary.changed += changed;
-      if (summary.status !== 'failed' && status === 'changed') summary.status = 'changed';
-      sink({
-        type: 'host-end',
-        step: step.id,
-        host: host.name,
-        status,
-        changed,
-        durationMs: Math.round(performance.now() - hostStarted),
-      });
-    });
+      },
+    );
     sink({ type: 'step-end', step: step.id, durationMs: Math.round(performance.now() - stepStarted) });
   }
   return finish();

@@ -9,6 +9,8 @@ export interface StepContext {
   readonly inventory: Inventory;
   /** Where this cluster's local state lives (pki/, known_hosts, ...). */
   readonly clusterDir: string;
+  /** The inventory file, for paths in it that are relative to it. */
+  readonly inventoryFile: string;
   readonly dryRun: boolean;
   readonly signal: AbortSignal;
   /** The host's connection, for reads that decide what to want. */
@@ -26,6 +28,8 @@ export interface Step {
   /** Equals the file name in src/steps/ and the playbook entry. */
   readonly id: string;
   readonly title: string;
+  /** Run every host of this step at once, whatever ssh.concurrency says (members that must start together). */
+  readonly allHostsAtOnce?: boolean;
   run(ctx: StepContext): Promise<void>;
   /** Read-only checks after the run, e.g. health. Not called in dry-run. */
   verify?(ctx: StepContext): Promise<void>;

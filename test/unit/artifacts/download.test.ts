@@ -51,7 +51,10 @@ const dir = () => mkdtempSync(join(tmpdir(), 'ks-dl-'));
 describe('artifact download (real HTTP server on 127.0.0.1)', () => {
   it('downloads, verifies against the published checksum file, and reuses the cached file', async () => {
     const dest = join(dir(), 'etcd.tgz');
-    const first = await downloadVerified(`${base}/etcd.tgz`, dest, { checksumUrl: `${base}/SHA256SUMS`, checksumEntry: 'etcd.tgz' });
+    const first = await downloadVerified(`${base}/etcd.tgz`, dest, {
+      checksumUrl: `${base}/SHA256SUMS`,
+      checksumEntry: 'etcd.tgz',
+    });
     expect(first).toMatchObject({ sha256: sha, fetched: body.length });
     expect(readFileSync(dest).equals(body)).toBe(true);
     const count = served.length;
@@ -62,7 +65,9 @@ describe('artifact download (real HTTP server on 127.0.0.1)', () => {
 
   it('refuses a wrong checksum and leaves nothing installed', async () => {
     const dest = join(dir(), 'etcd.tgz');
-    const error = await downloadVerified(`${base}/etcd.tgz`, dest, { sha256: 'a'.repeat(64) }).catch((e: unknown) => e);
+    const error = await downloadVerified(`${base}/etcd.tgz`, dest, { sha256: 'a'.repeat(64) }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(ArtifactError);
     expect((error as Error).message).toMatch(/sha256 mismatch .* nothing was installed/);
     expect(existsSync(dest)).toBe(false);
@@ -70,8 +75,12 @@ describe('artifact download (real HTTP server on 127.0.0.1)', () => {
   });
 
   it('names the URL and status of a missing file', async () => {
-    const error = await downloadVerified(`${base}/nope.tgz`, join(dir(), 'x'), { sha256: sha }).catch((e: unknown) => e);
-    expect((error as Error).message).toBe(`${base}/nope.tgz answered 404; check the version and artifacts.mirrors`);
+    const error = await downloadVerified(`${base}/nope.tgz`, join(dir(), 'x'), { sha256: sha }).catch(
+      (e: unknown) => e,
+    );
+    expect((error as Error).message).toBe(
+      `${base}/nope.tgz answered 404; check the version and artifacts.mirrors`,
+    );
   });
 
   it('resumes an interrupted download with a Range request', async () => {
@@ -97,15 +106,24 @@ describe('artifact download (real HTTP server on 127.0.0.1)', () => {
 
 describe('checksums and mirrors', () => {
   it('picks the named entry from a multi-file checksum list, or a lone hash', () => {
-    expect(pickChecksum(`${'1'.repeat(64)}  a.tgz\n${'2'.repeat(64)} *b.tgz\n`, 'b.tgz')).toBe('2'.repeat(64));
+    expect(pickChecksum(`${'1'.repeat(64)}  a.tgz\n${'2'.repeat(64)} *b.tgz\n`, 'b.tgz')).toBe(
+      '2'.repeat(64),
+    );
     expect(pickChecksum(`${'3'.repeat(64)}\n`)).toBe('3'.repeat(64));
     expect(pickChecksum('garbage', 'a')).toBeUndefined();
   });
 
   it('rewrites by the longest matching prefix', () => {
-    const mirrors = { 'https://github.com/': 'https://m.example/gh/', 'https://github.com/etcd-io/': 'https://m.example/etcd/' };
-    expect(mirrored('https://github.com/etcd-io/etcd/x.tgz', mirrors)).toBe('https://m.example/etcd/etcd/x.tgz');
-    expect(mirrored('https://github.com/containerd/c.tgz', mirrors)).toBe('https://m.example/gh/containerd/c.tgz');
+    const mirrors = {
+      'https://github.com/': 'https://m.example/gh/',
+      'https://github.com/etcd-io/': 'https://m.example/etcd/',
+    };
+    expect(mirrored('https://github.com/etcd-io/etcd/x.tgz', mirrors)).toBe(
+      'https://m.example/etcd/etcd/x.tgz',
+    );
+    expect(mirrored('https://github.com/containerd/c.tgz', mirrors)).toBe(
+      'https://m.example/gh/containerd/c.tgz',
+    );
     expect(mirrored('https://dl.k8s.io/kubelet', mirrors)).toBe('https://dl.k8s.io/kubelet');
   });
 });

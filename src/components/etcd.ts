@@ -1,0 +1,99 @@
+import type { HostSpec, Inventory } from '../inventory/schema.js';
+import { sh } from '../transport/quote.js';
+
+/** Where etcd keeps its files on a member. */
+export const ETCD_PATHS = {
+  pki: '/etc/etcd/pki',
+  ca: '/etc/etcd/pki/ca.crt',
+  serverCert: '/etc/etcd/pki/server.crt',
+  serverKey: '/etc/etcd/pki/server.key',
+  peerCert: '/etc/etcd/pki/peer.crt',
+  peerKey: '/etc/etcd/pki/peer.key',
+  clientCert: '/etc/etcd/pki/kubesmith-client.crt',
+  clientKey: '/etc/etcd/pki/kubesmith-client.key',
+  unit: '/etc/systemd/system/etcd.service',
+} as const;
+
+export const CLIENT_PORT = 2379;
+export const PEER_PORT = 2380;
+
+const url = (address: string, port: number) =>
+  `https://${address.includes(':') ? `[${address}]` : address}:${port}`;
+
+export function etcdMembers(inv: Inventory): HostSpec[] {
+  return inv.hosts.filter((h) => h.roles.includes('etcd'));
+}
+
+export function initialCluster(inv: Inventory): string {
+  return etcdMembers(inv)
+    .map((m) => `${m.name}=${url(m.address, PEER_PORT)}`)
+    .join(',');
+}
+
+export function clientEndpoints(inv: Inventory): string[] {
+  return etcdMembers(inv).map((m) => url(m.address, CLIENT_PORT));
+}
+
+function minor(version: string): number {
+  return Number(version.split('.')[1] ?? 0);
+}
+
+/**
+ * The etcd command line for one member, valid for the installed etcd version: TLS with
+ * client-cert auth on both listeners, no plaintext listener, metrics on localhost only.
+ */
+export function etcdFlags(version: string, member: HostSpec, inv: Inventory): string[] {
+  const flags = [
+    `--name=${member.name}`,
+    `--data-dir=${inv.etcd.dataDir}`,
+    ...(inv.etcd.walDir ? [`--wal-dir=${inv.etcd.walDir}`] : []),
+    `--listen-peer-urls=${url(member.address, PEER_PORT)}`,
+    `--listen-client-urls=${url(member.address, CLIENT_PORT)},${url('127.0.0.1', CLIENT_PORT)}`,
+    `--advertise-client-urls=${url(member.address, CLIENT_PORT)}`,
+    `--initial-advertise-peer-urls=${url(member.address, PEER_PORT)}`,
+    `--initial-cluster=${initialCluster(inv)}`,
+    `--initial-cluster-token=etcd-${inv.cluster.name}`,
+    '--initial-cluster-state=new',
+    `--cert-file=${ETCD_PATHS.serverCert}`,
+    `--key-file=${ETCD_PATHS.serverKey}`,
+    `--trusted-ca-file=${ETCD_PATHS.ca}`,
+    '--client-cert-auth=true',
+    `--peer-cert-file=${ETCD_PATHS.peerCert}`,
+    `--peer-key-file=${ETCD_PATHS.peerKey}`,
+    `--peer-trusted-ca-file=${ETCD_PATHS.ca}`,
+    '--peer-client-cert-auth=true',
+    '--listen-metrics-urls=http://127.0.0.1:2381',
+    '--auto-compaction-mode=periodic',
+    '--auto-compaction-retention=1h',
+    '--quota-backend-bytes=8589934592',
+    '--snapshot-count=10000',
+  ];
+  // The corruption check at start-up moved from an experimental flag to a feature gate in 3.6.
+  flags.push(
+    minor(version) >= 6
+      ? '--feature-gates=InitialCorruptCheck=true'
+      : '--experimental-initial-corrupt-check=true',
+  );
+  return flags;
+}
+
+/** etcdctl argv against one endpoint with kubesmith's client certificate on a member. */
+export function etcdctl(endpoints: string | string[], ...args: string[]): string[] {
+  return [
+    'etcdctl',
+    `--endpoints=${Array.isArray(endpoints) ? endpoints.join(',') : endpoints}`,
+    `--cacert=${ETCD_PATHS.ca}`,
+    `--cert=${ETCD_PATHS.clientCert}`,
+    `--key=${ETCD_PATHS.clientKey}`,
+    '--command-timeout=5s',
+    ...args,
+  ];
+}
+
+export const LOCAL_ENDPOINT = url('127.0.0.1', CLIENT_PORT);
+
+/** A shell loop that waits until the local member reports healthy, up to `seconds`. */
+export function waitHealthyScript(seconds: number): string {
+  const check = sh`${etcdctl(LOCAL_ENDPOINT, 'endpoint', 'health')} >/dev/null 2>&1`;
+  return `i=0; until ${check}; do i=$((i+1)); [ $i -ge ${seconds * 2} ] && exit 1; sleep 0.5; done`;
+}

@@ -1,0 +1,161 @@
+import { join } from 'node:path';
+import { z } from 'zod';
+import {
+  CLIENT_PORT,
+  clientEndpoints,
+  ETCD_PATHS,
+  etcdctl,
+  etcdFlags,
+  etcdMembers,
+  PEER_PORT,
+  waitHealthyScript,
+} from '../components/etcd.js';
+import type { Resource } from '../engine/resources.js';
+import { once, oneAtATime } from '../engine/shared.js';
+import type { Step, StepContext } from '../engine/step.js';
+import { render } from '../engine/template.js';
+import { archOf, artifactsFor, binaryResources } from '../hostlib/artifacts.js';
+import { CA, cas, ETCD_KUBESMITH_CLIENT, etcdCerts, etcdPeerCert, etcdServerCert } from '../pki/spec.js';
+import { ensurePki } from '../pki/store.js';
+import { sh } from '../transport/quote.js';
+
+const BINARIES = ['bin/etcd', 'bin/etcdctl'];
+const OPTIONAL = ['bin/etcdutl'];
+
+function pkiFor(ctx: StepContext) {
+  return once(ctx.shared, 'pki:etcd', async () => {
+    const pki = await ensurePki(
+      join(ctx.clusterDir, 'pki'),
+      [...cas(ctx.inventory), ...etcdCerts(ctx.inventory)],
+      { persist: !ctx.dryRun },
+    );
+    for (const change of pki.changes)
+      ctx.log(
+        `pki: ${change.action} ${change.id} (${change.reason})${ctx.dryRun ? ' [dry run: not written]' : ''}`,
+      );
+    return pki;
+  });
+}
+
+const healthSchema = z.array(
+  z.object({ endpoint: z.string(), health: z.boolean(), error: z.string().optional() }).loose(),
+);
+const memberListSchema = z.object({
+  members: z.array(
+    z
+      .object({
+        name: z.string().optional().default(''),
+        peerURLs: z.array(z.string()).default([]),
+        clientURLs: z.array(z.string()).default([]),
+      })
+      .loose(),
+  ),
+});
+
+export const etcd: Step = {
+  id: 'etcd',
+  title: 'etcd cluster: binaries, TLS certificates, systemd unit, members started together',
+  allHostsAtOnce: true,
+  async run(ctx) {
+    const { host, inventory } = ctx;
+    const seen = await ctx.read(['sh', '-c', 'uname -m; systemctl is-active etcd.service || true']);
+    const [uname = '', active = ''] = seen.stdout.trim().split('\n');
+    const files = await artifactsFor(ctx, archOf(uname), BINARIES, OPTIONAL);
+    const version = files.get('bin/etcd')!.version;
+    const pki = await pkiFor(ctx);
+    const pair = (id: string) => pki.get(id);
+    const certFile = (path: string, content: string, secret = false): Resource => ({
+      kind: 'file',
+      path,
+      content,
+      mode: secret ? 0o600 : 0o644,
+    });
+    const unit = render('etcd/etcd.service', {
+      member: host.name,
+      cluster: inventory.cluster.name,
+      version,
+      binary: `${inventory.artifacts.binDir}/etcd`,
+      flagLines: etcdFlags(version, host, inventory).map((flag, i, all) =>
+        i < all.length - 1 ? `${flag} \\` : flag,
+      ),
+    });
+    const secrets = [
+      ETCD_PATHS.serverKey,
+      ETCD_PATHS.peerKey,
+      ETCD_PATHS.serverCert,
+      ETCD_PATHS.peerCert,
+      ETCD_PATHS.ca,
+    ];
+    const resources: Resource[] = [
+      ...binaryResources(ctx, files.values()),
+      { kind: 'directory', path: ETCD_PATHS.pki, mode: 0o700 },
+      certFile(ETCD_PATHS.ca, pair(CA.etcd).certPem),
+      certFile(ETCD_PATHS.serverCert, pair(etcdServerCert(host.name)).certPem),
+      certFile(ETCD_PATHS.serverKey, pair(etcdServerCert(host.name)).keyPem, true),
+      certFile(ETCD_PATHS.peerCert, pair(etcdPeerCert(host.name)).certPem),
+      certFile(ETCD_PATHS.peerKey, pair(etcdPeerCert(host.name)).keyPem, true),
+      certFile(ETCD_PATHS.clientCert, pair(ETCD_KUBESMITH_CLIENT).certPem),
+      certFile(ETCD_PATHS.clientKey, pair(ETCD_KUBESMITH_CLIENT).keyPem, true),
+      { kind: 'directory', path: inventory.etcd.dataDir, mode: 0o700 },
+      ...(inventory.etcd.walDir
+        ? [{ kind: 'directory', path: inventory.etcd.walDir, mode: 0o700 } as const]
+        : []),
+      { kind: 'file', path: ETCD_PATHS.unit, content: unit },
+    ];
+    const service = (first: boolean): Resource => ({
+      kind: 'service',
+      name: 'etcd',
+      enabled: true,
+      state: 'started',
+      restartOn: [ETCD_PATHS.unit, ...secrets],
+      noBlock: first,
+    });
+    if (active !== 'active') {
+      // A new cluster: every member starts at once (a lone member waits for quorum), then each waits for health.
+      const results = await ctx.apply([...resources, service(true)]);
+      if (!ctx.dryRun && results.some((r) => r.status === 'changed')) await waitHealthy(ctx);
+      return;
+    }
+    // A running cluster: members restart one at a time, each healthy before the next, so quorum holds.
+    await oneAtATime(ctx.shared, 'etcd-restart', async () => {
+      const results = await ctx.apply([...resources, service(false)]);
+      if (!ctx.dryRun && results.some((r) => r.kind === 'service' && r.status === 'changed'))
+        await waitHealthy(ctx);
+    });
+  },
+  async verify(ctx) {
+    if (!ctx.host.roles.includes('etcd')) return;
+    const endpoints = clientEndpoints(ctx.inventory);
+    const script = [
+      sh`${etcdctl(endpoints, 'endpoint', 'health', '-w', 'json')} 2>/dev/null || true`,
+      "echo '@@members'",
+      sh`${etcdctl(endpoints, 'member', 'list', '-w', 'json')}`,
+    ].join('\n');
+    const { stdout } = await ctx.read(['sh', '-c', script]);
+    const [healthText = '[]', membersText = '{}'] = stdout.split('@@members\n');
+    const health = healthSchema.parse(JSON.parse(healthText.trim() || '[]'));
+    const sick = endpoints.filter((e) => !health.some((h) => h.endpoint === e && h.health));
+    if (sick.length)
+      throw new Error(`etcd members not healthy: ${sick.join(', ')}; see journalctl -u etcd on them`);
+    const members = memberListSchema.parse(JSON.parse(membersText)).members;
+    const want = etcdMembers(ctx.inventory)
+      .map((m) => `${m.name} https://${m.address}:${PEER_PORT}`)
+      .sort();
+    const have = members.map((m) => `${m.name} ${m.peerURLs.join(',')}`).sort();
+    if (want.join('\n') !== have.join('\n')) {
+      throw new Error(
+        `etcd member list differs from the inventory: has [${have.join('; ')}], inventory wants [${want.join('; ')}]`,
+      );
+    }
+    ctx.log(`etcd healthy: ${members.length} members, client port ${CLIENT_PORT}`);
+  },
+};
+
+async function waitHealthy(ctx: StepContext): Promise<void> {
+  const result = await ctx.conn.exec(['sh', '-c', waitHealthyScript(90)], { signal: ctx.signal });
+  if (result.exitCode !== 0) {
+    throw new Error(
+      `etcd on ${ctx.host.name} did not become healthy within 90 s; see journalctl -u etcd (peer port ${PEER_PORT} must be reachable from the other members)`,
+    );
+  }
+}
