@@ -95,6 +95,10 @@ const cluster = z.strictObject({
     .record(z.string().regex(REGISTRY, 'must be a registry host such as docker.io'), z.array(httpUrl).min(1))
     .default({})
     .describe('Per upstream registry, mirror endpoints tried in order'),
+  insecureRegistries: z
+    .array(z.string().regex(REGISTRY, 'must be a registry host[:port] such as harbor.local:5000'))
+    .default([])
+    .describe('Registries reached over plain HTTP or without TLS verification'),
   certificates: z
     .strictObject({
       caValidityDays: z.number().int().min(1).max(36500).default(3650),

@@ -1,0 +1,58 @@
+import { render } from '../engine/template.js';
+import type { Inventory } from '../inventory/schema.js';
+import { minorOf } from '../inventory/versions.js';
+
+export const CONTAINERD_PATHS = {
+  config: '/etc/containerd/config.toml',
+  certsDir: '/etc/containerd/certs.d',
+  unit: '/etc/systemd/system/containerd.service',
+  crictl: '/etc/crictl.yaml',
+  cniBinDir: '/opt/cni/bin',
+  socket: '/run/containerd/containerd.sock',
+} as const;
+
+/** The pause image each Kubernetes minor expects (kubeadm's constants). */
+const PAUSE: Record<string, string> = { '1.34': '3.10.1', '1.35': '3.10.1', '1.36': '3.10.1', '1.37': '3.10.1' };
+
+export function sandboxImage(inv: Inventory): string {
+  return `${inv.cluster.imageRegistry}/pause:${PAUSE[minorOf(inv.cluster.kubernetesVersion)] ?? '3.10.1'}`;
+}
+
+function versionParts(version: string): [number, number] {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  return [major, minor];
+}
+
+/** config.toml for the installed containerd: config version 2 for 1.6/1.7, version 3 for 2.x. */
+export function containerdConfig(version: string, inv: Inventory, options: { runc: string; snapshotter: string }): string {
+  const [major, minor] = versionParts(version);
+  const vars = {
+    version,
+    sandboxImage: sandboxImage(inv),
+    snapshotter: options.snapshotter,
+    runc: options.runc,
+    cniBinDir: CONTAINERD_PATHS.cniBinDir,
+    cniBinDirs: major > 2 || (major === 2 && minor >= 1),
+    certsDir: CONTAINERD_PATHS.certsDir,
+  };
+  return render(major >= 2 ? 'containerd/config-v3.toml' : 'containerd/config-v2.toml', vars);
+}
+
+/** The upstream server of a registry name as containerd's hosts.toml wants it. */
+function serverOf(registry: string, insecure: boolean): string {
+  if (registry === 'docker.io') return 'https://registry-1.docker.io';
+  return `${insecure ? 'http' : 'https'}://${registry}`;
+}
+
+/** certs.d/<registry>/hosts.toml for every mirrored or insecure registry. */
+export function registryHostFiles(inv: Inventory): Map<string, string> {
+  const files = new Map<string, string>();
+  const registries = new Set([...Object.keys(inv.cluster.registryMirrors), ...inv.cluster.insecureRegistries]);
+  for (const registry of [...registries].sort()) {
+    const insecure = inv.cluster.insecureRegistries.includes(registry);
+    const mirrors = (inv.cluster.registryMirrors[registry] ?? []).map((url) => ({ url, skipVerify: false }));
+    const hosts = insecure ? [...mirrors, { url: serverOf(registry, true), skipVerify: true }] : mirrors;
+    files.set(`${CONTAINERD_PATHS.certsDir}/${registry}/hosts.toml`, render('containerd/hosts.toml', { registry, server: serverOf(registry, insecure), hosts }));
+  }
+  return files;
+}
