@@ -6,6 +6,12 @@ import { minorOf } from '../inventory/versions.js';
  */
 export type Arch = 'amd64' | 'arm64';
 
+export function archOf(uname: string): Arch {
+  if (uname === 'x86_64') return 'amd64';
+  if (uname === 'aarch64') return 'arm64';
+  throw new Error(`unsupported architecture ${uname}`);
+}
+
 export interface CatalogEntry {
   name: string;
   version: string;

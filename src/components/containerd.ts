@@ -12,7 +12,12 @@ export const CONTAINERD_PATHS = {
 } as const;
 
 /** The pause image each Kubernetes minor expects (kubeadm's constants). */
-const PAUSE: Record<string, string> = { '1.34': '3.10.1', '1.35': '3.10.1', '1.36': '3.10.1', '1.37': '3.10.1' };
+const PAUSE: Record<string, string> = {
+  '1.34': '3.10.1',
+  '1.35': '3.10.1',
+  '1.36': '3.10.1',
+  '1.37': '3.10.1',
+};
 
 export function sandboxImage(inv: Inventory): string {
   return `${inv.cluster.imageRegistry}/pause:${PAUSE[minorOf(inv.cluster.kubernetesVersion)] ?? '3.10.1'}`;
@@ -24,7 +29,11 @@ function versionParts(version: string): [number, number] {
 }
 
 /** config.toml for the installed containerd: config version 2 for 1.6/1.7, version 3 for 2.x. */
-export function containerdConfig(version: string, inv: Inventory, options: { runc: string; snapshotter: string }): string {
+export function containerdConfig(
+  version: string,
+  inv: Inventory,
+  options: { runc: string; snapshotter: string },
+): string {
   const [major, minor] = versionParts(version);
   const vars = {
     version,
@@ -47,12 +56,18 @@ function serverOf(registry: string, insecure: boolean): string {
 /** certs.d/<registry>/hosts.toml for every mirrored or insecure registry. */
 export function registryHostFiles(inv: Inventory): Map<string, string> {
   const files = new Map<string, string>();
-  const registries = new Set([...Object.keys(inv.cluster.registryMirrors), ...inv.cluster.insecureRegistries]);
+  const registries = new Set([
+    ...Object.keys(inv.cluster.registryMirrors),
+    ...inv.cluster.insecureRegistries,
+  ]);
   for (const registry of [...registries].sort()) {
     const insecure = inv.cluster.insecureRegistries.includes(registry);
     const mirrors = (inv.cluster.registryMirrors[registry] ?? []).map((url) => ({ url, skipVerify: false }));
     const hosts = insecure ? [...mirrors, { url: serverOf(registry, true), skipVerify: true }] : mirrors;
-    files.set(`${CONTAINERD_PATHS.certsDir}/${registry}/hosts.toml`, render('containerd/hosts.toml', { registry, server: serverOf(registry, insecure), hosts }));
+    files.set(
+      `${CONTAINERD_PATHS.certsDir}/${registry}/hosts.toml`,
+      render('containerd/hosts.toml', { registry, server: serverOf(registry, insecure), hosts }),
+    );
   }
   return files;
 }

@@ -29,6 +29,7 @@ export type RunEvent =
   | { type: 'host-start'; step: string; host: string }
   | { type: 'action'; step: string; host: string; result: ActionResult }
   | { type: 'host-log'; step: string; host: string; message: string }
+  | { type: 'run-log'; message: string }
   | {
       type: 'host-end';
       step: string;

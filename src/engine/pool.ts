@@ -20,11 +20,13 @@ export function errorInfo(error: unknown): ErrorInfo {
   return { message: errorMessage(error), hint: hintOf(error), ...(tail ? { stderrTail: tail } : {}) };
 }
 
-/** One connection per host for the whole run, opened in parallel, each checked for working sudo. */
+/** One connection per host for the whole run, opened in parallel, each checked for working sudo (running uname -m). */
 export class HostPool {
   private constructor(
     private readonly connections: Map<string, SshConnection>,
     readonly failures: Map<string, ErrorInfo>,
+    /** `uname -m` of each connected host. */
+    readonly machines: Map<string, string>,
   ) {}
 
   static async connect(
@@ -35,6 +37,7 @@ export class HostPool {
     const knownHosts = new KnownHosts(options.knownHostsFile);
     const connections = new Map<string, SshConnection>();
     const failures = new Map<string, ErrorInfo>();
+    const arches = new Map<string, string>();
     await mapLimit(hosts, options.concurrency, async (host) => {
       const started = performance.now();
       let conn: SshConnection | undefined;
@@ -43,7 +46,8 @@ export class HostPool {
           sshTargetFor(loaded, host, { knownHosts, becomePassword: options.becomePassword }),
           { signal: options.signal },
         );
-        await conn.run(['true'], { signal: options.signal });
+        const uname = await conn.run(['uname', '-m'], { signal: options.signal });
+        arches.set(host.name, uname.stdout.trim());
         connections.set(host.name, conn);
         options.onConnect?.(host.name, Math.round(performance.now() - started));
       } catch (error) {
@@ -53,7 +57,7 @@ export class HostPool {
         options.onConnect?.(host.name, Math.round(performance.now() - started), info);
       }
     });
-    return new HostPool(connections, failures);
+    return new HostPool(connections, failures, arches);
   }
 
   get(host: string): SshConnection {

@@ -1,3 +1,4 @@
+import { archOf } from '../artifacts/catalog.js';
 import { InputError, InterruptedError } from '../errors.js';
 import type { LoadedInventory } from '../inventory/load.js';
 import type { HostSpec } from '../inventory/schema.js';
@@ -6,7 +7,7 @@ import type { EventSink, HostStatus, HostSummary, PlannedStep, RunSummary } from
 import { mapLimit } from './limit.js';
 import { hostsFor, type PlaybookEntry } from './playbook.js';
 import { errorInfo, HostPool } from './pool.js';
-import type { Step, StepContext } from './step.js';
+import type { RunContext, Step, StepContext } from './step.js';
 
 export interface RunOptions {
   command: string;
@@ -112,6 +113,25 @@ export async function runPlaybook(options: RunOptions): Promise<RunSummary> {
   }
 
   const shared = new Map<string, unknown>();
+  const runCtx: RunContext = {
+    inventory: loaded.inventory,
+    inventoryFile: loaded.file,
+    clusterDir: options.clusterDir,
+    dryRun,
+    signal,
+    shared,
+    log: (message) => sink({ type: 'run-log', message }),
+  };
+  try {
+    const arches = new Set([...pool.machines.values()].map(archOf));
+    for (const { step } of plan) if (!options.verifyOnly) await step.preflight?.({ ...runCtx, arches });
+  } catch (error) {
+    const info = errorInfo(error);
+    for (const s of summaries.values())
+      Object.assign(s, { status: 'failed', failedStep: 'preflight', error: info });
+    return finish();
+  }
+
   for (const { step, hosts } of plan) {
     if (signal.aborted) break;
     const runnable = hosts.filter((h) => summaries.get(h.name)?.status !== 'failed');
@@ -138,14 +158,9 @@ export async function runPlaybook(options: RunOptions): Promise<RunSummary> {
         let changed = 0;
         const conn = pool.get(host.name);
         const ctx: StepContext = {
+          ...runCtx,
           host,
-          inventory: loaded.inventory,
-          clusterDir: options.clusterDir,
-          inventoryFile: loaded.file,
-          dryRun,
-          signal,
           conn,
-          shared,
           log: (message) => sink({ type: 'host-log', step: step.id, host: host.name, message }),
           read: (argv, execOptions) => conn.run(argv, { signal, ...execOptions }),
           apply: async (resources) => {

@@ -1,27 +1,37 @@
+import type { Arch } from '../artifacts/catalog.js';
 import type { HostSpec, Inventory } from '../inventory/schema.js';
 import type { Argv } from '../transport/quote.js';
 import type { ExecOptions, ExecResult, SshConnection } from '../transport/ssh.js';
 import type { ActionResult, Resource } from './resources.js';
 
-/** What a step sees while it works on one host. Every change goes through apply(). */
-export interface StepContext {
-  readonly host: HostSpec;
+/** What every part of a run shares: the inventory, local state, and run-wide memo. */
+export interface RunContext {
   readonly inventory: Inventory;
-  /** Where this cluster's local state lives (pki/, known_hosts, ...). */
-  readonly clusterDir: string;
   /** The inventory file, for paths in it that are relative to it. */
   readonly inventoryFile: string;
+  /** Where this cluster's local state lives (pki/, known_hosts, ...). */
+  readonly clusterDir: string;
   readonly dryRun: boolean;
   readonly signal: AbortSignal;
+  /** Data shared between hosts within one run (artifacts resolved once, turns, ...). */
+  readonly shared: Map<string, unknown>;
+  log(message: string): void;
+}
+
+/** What a step sees before any host changes: the architectures of the run's hosts. */
+export interface PreflightContext extends RunContext {
+  readonly arches: ReadonlySet<Arch>;
+}
+
+/** What a step sees while it works on one host. Every change goes through apply(). */
+export interface StepContext extends RunContext {
+  readonly host: HostSpec;
   /** The host's connection, for reads that decide what to want. */
   readonly conn: SshConnection;
   /** Brings the host to the wanted state; reports and returns one result per resource. */
   apply(resources: readonly Resource[]): Promise<ActionResult[]>;
   /** Runs a read-only command and throws unless it exits 0. */
   read(argv: Argv, options?: ExecOptions): Promise<ExecResult>;
-  log(message: string): void;
-  /** Data shared between hosts within one run (e.g. facts gathered once). */
-  readonly shared: Map<string, unknown>;
 }
 
 export interface Step {
@@ -30,6 +40,11 @@ export interface Step {
   readonly title: string;
   /** Run every host of this step at once, whatever ssh.concurrency says (members that must start together). */
   readonly allHostsAtOnce?: boolean;
+  /**
+   * Local checks before any host of the run changes (artifacts present and intact, certificates
+   * issuable). Runs once per run for every planned step; a failure stops the run untouched.
+   */
+  preflight?(ctx: PreflightContext): Promise<void>;
   run(ctx: StepContext): Promise<void>;
   /** Read-only checks after the run, e.g. health. Not called in dry-run. */
   verify?(ctx: StepContext): Promise<void>;

@@ -1,19 +1,16 @@
 import type { Arch } from '../artifacts/catalog.js';
+
+export { archOf } from '../artifacts/catalog.js';
+
 import { type LocalArtifactFile, resolveArtifactFiles } from '../artifacts/resolve.js';
 import type { Resource } from '../engine/resources.js';
 import { once } from '../engine/shared.js';
-import type { StepContext } from '../engine/step.js';
+import type { RunContext, StepContext } from '../engine/step.js';
 import { cacheDir } from '../home.js';
-
-export function archOf(uname: string): Arch {
-  if (uname === 'x86_64') return 'amd64';
-  if (uname === 'aarch64') return 'arm64';
-  throw new Error(`unsupported architecture ${uname}`);
-}
 
 /** The local files for these bundle paths, resolved once per run and architecture. */
 export function artifactsFor(
-  ctx: StepContext,
+  ctx: RunContext,
   arch: Arch,
   paths: readonly string[],
   optional: readonly string[] = [],

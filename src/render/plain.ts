@@ -33,6 +33,9 @@ export function plainRenderer(out: Writable, options: { verbose?: boolean } = {}
         if (r.diff) write(r.diff.trimEnd());
         break;
       }
+      case 'run-log':
+        write(`deploy  ${event.message}`);
+        break;
       case 'host-log':
         write(`${event.host}  ${event.step}  ${event.message}`);
         break;

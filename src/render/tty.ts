@@ -20,6 +20,7 @@ export function ttyRenderer(out: NodeJS.WriteStream = process.stdout): Renderer 
   const notes = new Map<string, string>();
   let running: Promise<unknown> = Promise.resolve();
   let closing = '';
+  const runLogs: string[] = [];
   let ended = false;
   const key = (step: string, host: string) => `${step}\0${host}`;
   const slot = (k: string): Pending => {
@@ -105,6 +106,9 @@ export function ttyRenderer(out: NodeJS.WriteStream = process.stdout): Renderer 
         slot(k).resolve({ status: event.status, text });
         break;
       }
+      case 'run-log':
+        runLogs.push(event.message);
+        break;
       case 'run-end':
         ended = true;
         for (const p of pending.values()) p.resolve({ status: 'skipped', text: 'not run' });
@@ -118,6 +122,7 @@ export function ttyRenderer(out: NodeJS.WriteStream = process.stdout): Renderer 
     sink,
     close: async () => {
       await running;
+      if (runLogs.length) out.write(`\n${runLogs.map((l) => `deploy: ${l}`).join('\n')}\n`);
       out.write(closing);
     },
   };

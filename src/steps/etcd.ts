@@ -12,7 +12,7 @@ import {
 } from '../components/etcd.js';
 import type { Resource } from '../engine/resources.js';
 import { once, oneAtATime } from '../engine/shared.js';
-import type { Step, StepContext } from '../engine/step.js';
+import type { RunContext, Step, StepContext } from '../engine/step.js';
 import { render } from '../engine/template.js';
 import { archOf, artifactsFor, binaryResources } from '../hostlib/artifacts.js';
 import { CA, cas, ETCD_KUBESMITH_CLIENT, etcdCerts, etcdPeerCert, etcdServerCert } from '../pki/spec.js';
@@ -22,7 +22,7 @@ import { sh } from '../transport/quote.js';
 const BINARIES = ['bin/etcd', 'bin/etcdctl'];
 const OPTIONAL = ['bin/etcdutl'];
 
-function pkiFor(ctx: StepContext) {
+function pkiFor(ctx: RunContext) {
   return once(ctx.shared, 'pki:etcd', async () => {
     const pki = await ensurePki(
       join(ctx.clusterDir, 'pki'),
@@ -56,6 +56,10 @@ export const etcd: Step = {
   id: 'etcd',
   title: 'etcd cluster: binaries, TLS certificates, systemd unit, members started together',
   allHostsAtOnce: true,
+  async preflight(ctx) {
+    for (const arch of ctx.arches) await artifactsFor(ctx, arch, BINARIES, OPTIONAL);
+    await pkiFor(ctx);
+  },
   async run(ctx) {
     const { host, inventory } = ctx;
     const seen = await ctx.read(['sh', '-c', 'uname -m; systemctl is-active etcd.service || true']);
