@@ -1,3 +1,4 @@
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,14 +9,15 @@ if (unavailable) console.warn(`SKIP setup e2e: ${unavailable}`);
 
 const LAB = 'e2e-setup';
 const key = join(E2E_HOME, 'labs', LAB, 'id_ed25519');
-const knownHosts = join(E2E_HOME, 'clusters', LAB, 'known_hosts');
+const clusterDir = join(E2E_HOME, 'clusters', LAB);
+const knownHosts = join(clusterDir, 'known_hosts');
+const inventoryFile = join(clusterDir, 'inventory.yaml');
+const bundle = join(E2E_HOME, 'cache', 'lab-bundle-bookworm');
+let addresses: string[] = [];
 
 /** Runs a command on a lab machine with the system ssh client, as an operator would. */
 async function onHost(index: number, command: string): Promise<string> {
-  const address = (await kubesmith('lab', 'status', '--name', LAB)).stdout
-    .split('\n')
-    [index + 1]?.split(/\s+/)[1];
-  const result = await execa('ssh', [
+  const args = [
     '-i',
     key,
     '-o',
@@ -24,23 +26,48 @@ async function onHost(index: number, command: string): Promise<string> {
     'StrictHostKeyChecking=yes',
     '-o',
     'BatchMode=yes',
-    `root@${address}`,
-    command,
-  ]);
-  return result.stdout;
+  ];
+  return (await execa('ssh', [...args, `root@${addresses[index]}`, command])).stdout;
 }
 
-describe.skipIf(unavailable)('setup 01 prepare on three lab machines', () => {
+/** etcdctl from the deploy machine (the bundle's binary) with kubesmith's client certificate. */
+function etcdctl(endpoints: string[], args: string[], withCert = true) {
+  const pki = join(clusterDir, 'pki', 'etcd');
+  const tls = withCert ? [`--cert=${pki}/kubesmith-client.crt`, `--key=${pki}/kubesmith-client.key`] : [];
+  return execa(
+    join(bundle, 'bin', 'etcdctl'),
+    [`--endpoints=${endpoints.join(',')}`, `--cacert=${pki}/ca.crt`, ...tls, '--command-timeout=3s', ...args],
+    {
+      reject: false,
+      env: { ETCDCTL_API: '3' },
+    },
+  );
+}
+
+const jsonEvents = (stdout: string) =>
+  stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
+
+async function restartStamps(): Promise<string[]> {
+  return Promise.all(
+    [0, 1, 2].map((i) => onHost(i, 'systemctl show -p ActiveEnterTimestampMonotonic etcd containerd')),
+  );
+}
+
+describe.skipIf(unavailable)('setup 01-03 on three lab machines (all etcd + master)', () => {
   beforeAll(async () => {
     await kubesmith('lab', 'down', '--name', LAB);
     const up = await kubesmith('lab', 'up', '3', '--name', LAB);
     expect(up.exitCode, up.all).toBe(0);
+    addresses = [...up.stdout.matchAll(/^\S+ +(\d+\.\d+\.\d+\.\d+) /gm)].map((m) => m[1]!);
   });
   afterAll(async () => {
     await kubesmith('lab', 'down', '--name', LAB);
   });
 
-  it('prepares every host', async () => {
+  it('01 prepares every host', async () => {
     const run = await kubesmith('setup', LAB, '01');
     expect(run.exitCode, run.all).toBe(0);
     expect(run.stdout).toContain('skipping read-only sysctls');
@@ -49,24 +76,64 @@ describe.skipIf(unavailable)('setup 01 prepare on three lab machines', () => {
       const hosts = await onHost(i, 'cat /etc/hosts');
       for (const n of [1, 2, 3]) expect(hosts).toMatch(new RegExp(`^\\S+ ${LAB}-${n}$`, 'm'));
       expect(await onHost(i, 'sysctl -n net.ipv4.ip_forward')).toBe('1');
-      expect(await onHost(i, 'cat /etc/kubesmith/cluster-name')).toBe(LAB);
-      expect(await onHost(i, 'stat -c %a /etc/sysctl.d/95-kubesmith.conf')).toBe('644');
     }
   });
 
-  it('a re-run changes nothing, uploads nothing, and needs at most 3 commands per host per step', async () => {
+  it('02 builds a TLS etcd cluster that answers kubesmith and refuses everyone else', async () => {
+    const run = await kubesmith('setup', LAB, 'etcd');
+    expect(run.exitCode, run.all).toBe(0);
+    const endpoints = addresses.map((a) => `https://${a}:2379`);
+    const health = await etcdctl(endpoints, ['endpoint', 'health', '-w', 'json']);
+    expect(health.exitCode, health.stderr).toBe(0);
+    const report = JSON.parse(health.stdout) as { health: boolean }[];
+    expect(report.filter((h) => h.health)).toHaveLength(3);
+    expect(
+      (await etcdctl([endpoints[0]!], ['put', 'kubesmith-e2e', 'written-through-member-1'])).exitCode,
+    ).toBe(0);
+    expect(
+      (await etcdctl([endpoints[2]!], ['get', 'kubesmith-e2e', '--print-value-only'])).stdout.trim(),
+    ).toBe('written-through-member-1');
+    expect((await etcdctl([endpoints[2]!], ['get', 'kubesmith-e2e'], false)).exitCode).not.toBe(0);
+    expect((await etcdctl([`http://${addresses[2]}:2379`], ['get', 'kubesmith-e2e'])).exitCode).not.toBe(0);
+    const verify = await execa('openssl', [
+      'verify',
+      '-CAfile',
+      join(clusterDir, 'pki', 'etcd', 'ca.crt'),
+      join(clusterDir, 'pki', 'etcd', `server-${LAB}-1.crt`),
+    ]);
+    expect(verify.stdout).toMatch(/: OK$/);
+    for (const i of [0, 1, 2]) {
+      expect(
+        await onHost(
+          i,
+          'openssl verify -CAfile /etc/etcd/pki/ca.crt /etc/etcd/pki/server.crt /etc/etcd/pki/peer.crt',
+        ),
+      ).toBe('/etc/etcd/pki/server.crt: OK\n/etc/etcd/pki/peer.crt: OK');
+    }
+  });
+
+  it('03 runs containerd on every host', async () => {
+    const run = await kubesmith('setup', LAB, '03');
+    expect(run.exitCode, run.all).toBe(0);
+    for (const i of [0, 1, 2]) {
+      expect(await onHost(i, 'systemctl is-active containerd')).toBe('active');
+      expect(await onHost(i, 'ctr --address /run/containerd/containerd.sock version')).toMatch(/Server:/);
+    }
+  });
+
+  it('a re-run changes nothing, uploads nothing, restarts nothing, with at most 3 commands per host per step', async () => {
+    const before = await restartStamps();
     const run = await kubesmith('setup', LAB, 'all', '--output', 'json');
     expect(run.exitCode, run.all).toBe(0);
-    const end = run.stdout
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l))
-      .find((e) => e.type === 'run-end');
+    const events = jsonEvents(run.stdout);
+    const steps = events.filter((e) => e.type === 'step-start').length;
+    const end = events.find((e) => e.type === 'run-end');
     expect(end.summary.changed).toBe(0);
     for (const host of end.summary.hosts) {
       expect(host.bytesUploaded).toBe(0);
-      expect(host.commands - 1).toBeLessThanOrEqual(3);
+      expect((host.commands - 1) / steps).toBeLessThanOrEqual(3);
     }
+    expect(await restartStamps()).toEqual(before);
   });
 
   it('dry-run after a completed run reports nothing to do', async () => {
@@ -75,30 +142,128 @@ describe.skipIf(unavailable)('setup 01 prepare on three lab machines', () => {
     expect(run.stdout).toContain('0 change(s)');
   });
 
-  it('repairs drift: only the edited file changes and only what depends on it runs', async () => {
+  it('drift in a sysctl file: only that file changes and only sysctl runs', async () => {
     await onHost(
       1,
       "sed -i 's/somaxconn = 32768/somaxconn = 1024/' /etc/sysctl.d/95-kubesmith.conf && sysctl -q -w net.core.somaxconn=1024",
     );
     const dry = await kubesmith('setup', LAB, '01', '--dry-run');
     expect(dry.stdout).toMatch(/-net\.core\.somaxconn = 1024\n\+net\.core\.somaxconn = 32768/);
-    const run = await kubesmith('setup', LAB, '01', '--output', 'json');
-    const events = run.stdout
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l));
-    const changed = events
-      .filter((e) => e.type === 'action' && e.result.status === 'changed')
-      .map((e) => `${e.host} ${e.result.target}`);
-    expect(changed.sort()).toEqual([
+    const run = await kubesmith('setup', LAB, 'all', '--output', 'json');
+    const changed = jsonEvents(run.stdout).filter(
+      (e) => e.type === 'action' && e.result.status === 'changed',
+    );
+    expect(changed.map((e) => `${e.host} ${e.result.target}`).sort()).toEqual([
       `${LAB}-2 /etc/sysctl.d/95-kubesmith.conf`,
       `${LAB}-2 sysctl -p /etc/sysctl.d/95-kubesmith.conf`,
     ]);
     expect(await onHost(1, 'sysctl -n net.core.somaxconn')).toBe('32768');
   });
 
-  it('verify passes on the prepared hosts', async () => {
+  it('a new registry mirror writes hosts.toml and restarts nothing', async () => {
+    const original = readFileSync(inventoryFile, 'utf8');
+    const before = await restartStamps();
+    writeFileSync(
+      inventoryFile,
+      original.replace(
+        'cluster:\n',
+        'cluster:\n  registryMirrors:\n    docker.io: [https://mirror.example]\n',
+      ),
+    );
+    try {
+      const run = await kubesmith('setup', LAB, 'all', '--output', 'json');
+      expect(run.exitCode, run.all).toBe(0);
+      const changed = jsonEvents(run.stdout).filter(
+        (e) => e.type === 'action' && e.result.status === 'changed',
+      );
+      expect(new Set(changed.map((e) => e.result.target))).toEqual(
+        new Set(['/etc/containerd/certs.d/docker.io/hosts.toml']),
+      );
+      expect(changed).toHaveLength(3);
+      expect(await onHost(0, 'cat /etc/containerd/certs.d/docker.io/hosts.toml')).toContain(
+        '[host."https://mirror.example"]',
+      );
+      expect(await restartStamps()).toEqual(before);
+    } finally {
+      writeFileSync(inventoryFile, original);
+    }
+  });
+
+  it('verify passes on the built hosts', async () => {
     const run = await kubesmith('verify', LAB);
     expect(run.exitCode, run.all).toBe(0);
+    expect(run.stdout).toContain('etcd healthy: 3 members');
+  });
+
+  describe('bad input reaches no host', () => {
+    const variant = (name: string, edit: (inventory: string) => string) => {
+      const file = join(clusterDir, `${name}.yaml`);
+      writeFileSync(file, edit(readFileSync(inventoryFile, 'utf8')));
+      return file;
+    };
+    const untouched = (stdout: string) => expect(stdout).not.toMatch(/^== /m);
+
+    it('a bundle missing etcd', async () => {
+      const dir = join(E2E_HOME, 'bad-bundle-no-etcd');
+      cpSync(bundle, dir, { recursive: true });
+      const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+      manifest.artifacts = manifest.artifacts.filter((a: { name: string }) => a.name !== 'etcd');
+      writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
+      const run = await kubesmith(
+        'setup',
+        '-i',
+        variant('no-etcd', (t) => t.replace(bundle, dir)),
+        'all',
+      );
+      expect(run.exitCode).toBe(1);
+      expect(run.stdout).toContain(`the bundle ${dir} has no bin/etcd`);
+      untouched(run.stdout);
+    });
+
+    it('a corrupt artifact', async () => {
+      const dir = join(E2E_HOME, 'bad-bundle-corrupt');
+      cpSync(bundle, dir, { recursive: true });
+      writeFileSync(join(dir, 'bin', 'runc'), 'not runc');
+      const run = await kubesmith(
+        'setup',
+        '-i',
+        variant('corrupt', (t) => t.replace(bundle, dir)),
+        'all',
+      );
+      expect(run.exitCode).toBe(1);
+      expect(run.stdout).toMatch(/bin\/runc is corrupt: sha256 \w+, manifest says \w+; rebuild the bundle/);
+      untouched(run.stdout);
+    });
+
+    it('an unreachable host', async () => {
+      const ghost = addresses[2]!.replace(/\.\d+$/, '.250');
+      const run = await kubesmith(
+        'setup',
+        '-i',
+        variant('ghost', (t) =>
+          t.replace(/^hosts:\n/m, `hosts:\n  - name: ghost\n    address: ${ghost}\n    roles: [node]\n`),
+        ),
+        'all',
+      );
+      expect(run.exitCode).toBe(1);
+      expect(run.stdout).toMatch(/ghost +failed +0 +connect +ghost \(.*\): /);
+      untouched(run.stdout);
+    });
+
+    it('a host without sudo', async () => {
+      await onHost(
+        0,
+        'id plain >/dev/null 2>&1 || useradd -m -s /bin/sh plain; usermod -p "*" plain; install -d -o plain -m 700 /home/plain/.ssh; install -o plain -m 600 /root/.ssh/authorized_keys /home/plain/.ssh/authorized_keys',
+      );
+      const run = await kubesmith(
+        'setup',
+        '-i',
+        variant('nosudo', (t) => t.replace(`name: ${LAB}-1\n`, `name: ${LAB}-1\n    ssh: { user: plain }\n`)),
+        'all',
+      );
+      expect(run.exitCode).toBe(1);
+      expect(run.stdout).toMatch(/sudo for user 'plain' needs a password — hint: .*--ask-become-pass/);
+      untouched(run.stdout);
+    });
   });
 });

@@ -36,7 +36,11 @@ describe.skipIf(referenceMissing)('containerd config against the upstream key li
     ['2.2.0', 'config-v3.keys'],
   ])('containerd %s: every key exists in %s and none is deprecated', (version, keys) => {
     const known = new Set(readTable(`containerd/${keys}`).map(([path = '']) => path));
-    const deprecated = new Set(readTable('containerd/deprecated.tsv').filter(([, , status]) => status === 'deprecated').map(([path = '']) => path));
+    const deprecated = new Set(
+      readTable('containerd/deprecated.tsv')
+        .filter(([, , status]) => status === 'deprecated')
+        .map(([path = '']) => path),
+    );
     const config = parse(containerdConfig(version, inventory, options));
     for (const path of keyPaths(config)) {
       expect(known.has(path), `${path} (containerd ${version})`).toBe(true);
@@ -47,8 +51,14 @@ describe.skipIf(referenceMissing)('containerd config against the upstream key li
 
 describe('containerd config', () => {
   it('uses systemd cgroups and the pause image from imageRegistry', () => {
-    const v2 = parse(containerdConfig('1.6.20', inventory, options)) as Record<string, Record<string, Record<string, unknown>>>;
-    const cri = v2.plugins?.['io.containerd.grpc.v1.cri'] as { sandbox_image: string; containerd: { runtimes: { runc: { options: { SystemdCgroup: boolean } } } } };
+    const v2 = parse(containerdConfig('1.6.20', inventory, options)) as Record<
+      string,
+      Record<string, Record<string, unknown>>
+    >;
+    const cri = v2.plugins?.['io.containerd.grpc.v1.cri'] as {
+      sandbox_image: string;
+      containerd: { runtimes: { runc: { options: { SystemdCgroup: boolean } } } };
+    };
     expect(cri.sandbox_image).toBe('registry.aliyuncs.com/google_containers/pause:3.10.1');
     expect(cri.containerd.runtimes.runc.options.SystemdCgroup).toBe(true);
     expect(containerdConfig('2.2.0', inventory, options)).toContain('bin_dirs = ["/opt/cni/bin"]');
@@ -58,11 +68,20 @@ describe('containerd config', () => {
 
   it('writes hosts.toml for mirrors and insecure registries', () => {
     const files = registryHostFiles(inventory);
-    expect([...files.keys()]).toEqual(['/etc/containerd/certs.d/docker.io/hosts.toml', '/etc/containerd/certs.d/harbor.local:5000/hosts.toml']);
-    const docker = parse(files.get('/etc/containerd/certs.d/docker.io/hosts.toml')!) as { server: string; host: Record<string, { capabilities: string[] }> };
+    expect([...files.keys()]).toEqual([
+      '/etc/containerd/certs.d/docker.io/hosts.toml',
+      '/etc/containerd/certs.d/harbor.local:5000/hosts.toml',
+    ]);
+    const docker = parse(files.get('/etc/containerd/certs.d/docker.io/hosts.toml')!) as {
+      server: string;
+      host: Record<string, { capabilities: string[] }>;
+    };
     expect(docker.server).toBe('https://registry-1.docker.io');
     expect(docker.host['https://mirror.example']?.capabilities).toEqual(['pull', 'resolve']);
-    const harbor = parse(files.get('/etc/containerd/certs.d/harbor.local:5000/hosts.toml')!) as { server: string; host: Record<string, { skip_verify?: boolean }> };
+    const harbor = parse(files.get('/etc/containerd/certs.d/harbor.local:5000/hosts.toml')!) as {
+      server: string;
+      host: Record<string, { skip_verify?: boolean }>;
+    };
     expect(harbor.server).toBe('http://harbor.local:5000');
     expect(harbor.host['http://harbor.local:5000']?.skip_verify).toBe(true);
   });
