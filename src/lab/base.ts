@@ -22,6 +22,7 @@ export const BASE_PACKAGES = [
   'sudo',
   'ipvsadm',
   'chrony',
+  'openssl',
 ];
 const SUITE = 'bookworm';
 const MIRROR = process.env.KUBESMITH_DEBIAN_MIRROR ?? 'http://deb.debian.org/debian';
