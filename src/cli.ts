@@ -2,9 +2,11 @@
 import { createInterface } from 'node:readline';
 import { Command, CommanderError, Option } from 'commander';
 import { stringify } from 'yaml';
+import type { Arch } from './artifacts/catalog.js';
 import { checkCluster, formatCheck } from './commands/check.js';
 import { type GlobalOptions, openCluster } from './commands/context.js';
 import { registerLabCommands } from './commands/lab.js';
+import { download } from './commands/download.js';
 import { newCluster } from './commands/new.js';
 import { runPlaybookCommand } from './commands/run.js';
 import {
@@ -168,6 +170,26 @@ export function buildProgram(): Command {
         becomePassword: await becomePassword(cmd),
         signal: interruptSignal(),
       });
+    });
+
+  program
+    .command('download')
+    .description('fetch and verify every artifact of the cluster version into the cache; --bundle writes an offline bundle')
+    .argument('[cluster]', 'cluster name (or use -i FILE)')
+    .option('--arch <list>', 'architectures (amd64,arm64)', 'amd64')
+    .option('--bundle <path>', 'also write a bundle directory, or a .tar, for artifacts.source: dir')
+    .action(async (cluster: string | undefined, options: { arch: string; bundle?: string }, cmd: Command) => {
+      const arches = options.arch.split(',').filter(Boolean);
+      const bad = arches.filter((a) => a !== 'amd64' && a !== 'arm64');
+      if (bad.length || arches.length === 0) throw new InputError(`--arch takes amd64 and/or arm64, not ${bad.join(',') || 'nothing'}`);
+      const opened = await openCluster(cluster, globals(cmd));
+      const result = await download(opened, {
+        arches: arches as Arch[],
+        bundle: options.bundle,
+        signal: interruptSignal(),
+        say: (line) => process.stderr.write(`download: ${line}\n`),
+      });
+      if (result.bundle) process.stdout.write(`bundle written: ${result.bundle}\n`);
     });
 
   registerLabCommands(program);

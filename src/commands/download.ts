@@ -1,0 +1,71 @@
+import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { execa } from 'execa';
+import type { BundleManifest } from '../artifacts/bundle.js';
+import { type Arch, catalogFor } from '../artifacts/catalog.js';
+import { fetchEntry, type LocalArtifactFile, resolveArtifactFiles } from '../artifacts/resolve.js';
+import { InputError } from '../errors.js';
+import { cacheDir } from '../home.js';
+import type { Cluster } from './context.js';
+
+export interface DownloadOptions {
+  arches: Arch[];
+  bundle?: string;
+  signal?: AbortSignal;
+  say: (line: string) => void;
+}
+
+/** Writes a bundle directory (or a .tar of one) that `artifacts.source: dir` can read on an air-gapped site. */
+async function writeBundle(out: string, files: LocalArtifactFile[], kubernetesVersion: string): Promise<string> {
+  const tarball = out.endsWith('.tar');
+  const dir = tarball ? `${out}.d` : out;
+  const staging = `${dir}.building`;
+  await rm(staging, { recursive: true, force: true });
+  const byArtifact = new Map<string, LocalArtifactFile[]>();
+  for (const file of files) {
+    await mkdir(dirname(join(staging, file.path)), { recursive: true });
+    await copyFile(file.localPath, join(staging, file.path));
+    byArtifact.set(file.artifact, [...(byArtifact.get(file.artifact) ?? []), file]);
+  }
+  const manifest: BundleManifest = {
+    format: 1,
+    createdAt: new Date().toISOString(),
+    source: `kubesmith download for Kubernetes ${kubernetesVersion}`,
+    artifacts: [...byArtifact].map(([name, list]) => ({
+      name,
+      version: list[0]?.version ?? '',
+      origin: 'catalog',
+      files: list.map((f) => ({ path: f.path, sha256: f.sha256, size: 0 })),
+    })),
+    absent: [],
+  };
+  await writeFile(join(staging, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  await rm(dir, { recursive: true, force: true });
+  await rename(staging, dir);
+  if (!tarball) return dir;
+  await execa('tar', ['-cf', out, '-C', dir, '.']);
+  await rm(dir, { recursive: true, force: true });
+  return out;
+}
+
+/** Fills the download cache with every artifact of the cluster's version, verified; optionally writes a bundle. */
+export async function download(cluster: Cluster, options: DownloadOptions): Promise<{ files: number; bundle?: string }> {
+  const { inventory, file } = cluster.loaded;
+  if (inventory.artifacts.source === 'dir') {
+    const everything = catalogFor(inventory.cluster.kubernetesVersion, 'amd64').flatMap((e) => Object.values(e.files));
+    const found = await resolveArtifactFiles(inventory, file, [], { arch: 'amd64', cacheDir: cacheDir(), optional: everything });
+    options.say(`artifacts come from the bundle ${inventory.artifacts.dir}: ${found.size} files checked against its manifest, nothing to download`);
+    return { files: found.size };
+  }
+  if (options.bundle && options.arches.length !== 1) throw new InputError('--bundle holds one architecture; pass a single --arch');
+  const files: LocalArtifactFile[] = [];
+  for (const arch of options.arches) {
+    for (const entry of catalogFor(inventory.cluster.kubernetesVersion, arch)) {
+      files.push(...(await fetchEntry(entry, inventory.artifacts.mirrors, { arch, cacheDir: cacheDir(), signal: options.signal, say: options.say })));
+    }
+  }
+  options.say(`${files.length} files verified in ${cacheDir()}`);
+  if (!options.bundle) return { files: files.length };
+  const bundle = await writeBundle(resolve(options.bundle), files, inventory.cluster.kubernetesVersion);
+  return { files: files.length, bundle };
+}
