@@ -6,7 +6,10 @@ import type { Arch } from './artifacts/catalog.js';
 import { checkCluster, formatCheck } from './commands/check.js';
 import { type GlobalOptions, openCluster } from './commands/context.js';
 import { registerLabCommands } from './commands/lab.js';
+import { formatBackupList, takeBackup } from './commands/backup.js';
 import { download } from './commands/download.js';
+import { checkBackup, restoreCluster } from './commands/restore.js';
+import { acquireLock } from './engine/lock.js';
 import { newCluster } from './commands/new.js';
 import { runPlaybookCommand } from './commands/run.js';
 import {
@@ -15,6 +18,7 @@ import {
   InputError,
   InterruptedError,
   LockedError,
+  OperationError,
   RemoteCommandError,
   SshError,
   StepFailedError,
@@ -42,6 +46,17 @@ async function promptSecret(question: string): Promise<string> {
   rl.close();
   process.stderr.write('\n');
   return answer;
+}
+
+const say = (line: string) => process.stderr.write(`${line}\n`);
+
+/** Asks for a typed confirmation; without a terminal, --yes is the only way on. */
+async function confirm(question: string, expected: string): Promise<void> {
+  if (!process.stdin.isTTY) throw new InputError('no terminal to confirm on: re-run with --yes to go ahead');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const answer = await new Promise<string>((resolve) => rl.question(question, resolve));
+  rl.close();
+  if (answer.trim() !== expected) throw new InputError('not confirmed: nothing was changed');
 }
 
 function globals(command: Command): GlobalOptions & { askBecomePass?: boolean } {
@@ -192,6 +207,60 @@ export function buildProgram(): Command {
       if (result.bundle) process.stdout.write(`bundle written: ${result.bundle}\n`);
     });
 
+  program
+    .command('backup')
+    .description('snapshot etcd from a healthy member into clusters/<name>/backups/, with the PKI and inventory')
+    .argument('[cluster]', 'cluster name (or use -i FILE)')
+    .option('--note <text>', 'a note stored with the backup')
+    .option('--list', 'list the backups instead of taking one')
+    .action(async (cluster: string | undefined, options: { note?: string; list?: boolean }, cmd: Command) => {
+      const opened = await openCluster(cluster, globals(cmd));
+      if (options.list) {
+        process.stdout.write(`${await formatBackupList(opened)}\n`);
+        return;
+      }
+      const lock = await acquireLock(opened.paths.lock, 'backup');
+      try {
+        const backup = await takeBackup(opened, { note: options.note, becomePassword: await becomePassword(cmd), signal: interruptSignal(), say });
+        const m = backup.manifest;
+        process.stdout.write(`backup ${backup.name}: revision ${m.revision}, ${m.keyCount} keys, ${(m.snapshot.size / 1048576).toFixed(1)} MiB, from ${m.takenFrom}, in ${(backup.durationMs / 1000).toFixed(1)}s\n${backup.dir}\n`);
+      } finally {
+        await lock.release();
+      }
+    });
+
+  program
+    .command('restore')
+    .description('replace etcd data on every member with a backup (old data is kept aside)')
+    .argument('[cluster]', 'cluster name (or use -i FILE)')
+    .argument('[backup]', "a backup name from 'backup --list', or latest", 'latest')
+    .option('--yes', 'do not ask for confirmation')
+    .option('--force', 'restore even when the member count differs from the backup')
+    .action(async (cluster: string | undefined, selector: string, options: { yes?: boolean; force?: boolean }, cmd: Command) => {
+      const opened = await openCluster(cluster, globals(cmd));
+      const backup = await checkBackup(opened, selector, options.force ?? false);
+      const m = backup.manifest;
+      const members = opened.loaded.inventory.hosts.filter((h) => h.roles.includes('etcd')).map((h) => h.name);
+      process.stdout.write(
+        [
+          `restore plan for cluster ${m.cluster}:`,
+          `  backup     ${backup.name} (${m.createdAt}, revision ${m.revision}, ${m.keyCount} keys${m.note ? `, note: ${m.note}` : ''})`,
+          `  members    ${members.join(', ')}: etcd stopped, data replaced, old data kept aside`,
+          '  apiservers stopped during the restore and started after it, where running',
+          '  first      a safety snapshot of the current data, if the cluster answers',
+          '',
+        ].join('\n'),
+      );
+      if (!options.yes) await confirm(`this replaces etcd data on ${members.length} member(s). Type the cluster name (${m.cluster}) to go on: `, m.cluster);
+      const lock = await acquireLock(opened.paths.lock, `restore ${backup.name}`);
+      try {
+        const result = await restoreCluster(opened, { backup, becomePassword: await becomePassword(cmd), signal: interruptSignal(), say });
+        process.stdout.write(`restored ${backup.name}: revision ${result.revision}, ${result.keyCount} keys, all members healthy\nprevious data kept at:\n${result.keptAside.map((k) => `  ${k}`).join('\n')}\n`);
+      } finally {
+        await lock.release();
+      }
+    });
+
   registerLabCommands(program);
   return program;
 }
@@ -209,7 +278,7 @@ export function report(error: unknown): number {
     say(`error: ${error.message}${error.hint ? `\n  hint: ${error.hint}` : ''}`);
     return ExitCode.unreachable;
   }
-  if (error instanceof RemoteCommandError) {
+  if (error instanceof RemoteCommandError || error instanceof OperationError) {
     say(`error: ${error.message}${error.hint ? `\n  hint: ${error.hint}` : ''}`);
     return ExitCode.failed;
   }

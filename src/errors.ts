@@ -84,6 +84,18 @@ export class StepFailedError extends Error {
   }
 }
 
+/** An operation on the cluster could not be done (no healthy member, a check failed after a change, ...). */
+export class OperationError extends Error {
+  override readonly name = 'OperationError';
+  constructor(
+    message: string,
+    readonly hint?: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
 export class LockedError extends Error {
   override readonly name = 'LockedError';
 }
@@ -96,7 +108,7 @@ export class InterruptedError extends Error {
 }
 
 export function hintOf(error: unknown): string | undefined {
-  if (error instanceof SshError || error instanceof RemoteCommandError) return error.hint;
+  if (error instanceof SshError || error instanceof RemoteCommandError || error instanceof OperationError) return error.hint;
   return undefined;
 }
 
