@@ -108,7 +108,8 @@ export class InterruptedError extends Error {
 }
 
 export function hintOf(error: unknown): string | undefined {
-  if (error instanceof SshError || error instanceof RemoteCommandError || error instanceof OperationError) return error.hint;
+  if (error instanceof SshError || error instanceof RemoteCommandError || error instanceof OperationError)
+    return error.hint;
   return undefined;
 }
 

@@ -1,11 +1,11 @@
+import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { copyFile, cp, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { once } from 'node:events';
 import { join } from 'node:path';
-import { OperationError } from '../errors.js';
 import { sha256File } from '../artifacts/bundle.js';
 import { etcdMembers } from '../components/etcd.js';
 import { HostPool } from '../engine/pool.js';
+import { OperationError } from '../errors.js';
 import { type Backup, type BackupManifest, backupName, listBackups, pruneBackups } from '../etcd/backups.js';
 import { localSnapshotStatus } from '../etcd/local-tool.js';
 import { liveState, memberHealth, snapshotSaveArgv } from '../etcd/ops.js';
@@ -30,7 +30,10 @@ const REMOTE_DIR = '/var/lib/kubesmith-backup';
  * manifest, the PKI and the inventory, and verifies the copy (sha256 and etcd's own
  * snapshot status) before calling it done. The temporary file on the host is always removed.
  */
-export async function takeBackup(cluster: Cluster, options: BackupOptions): Promise<Backup & { durationMs: number }> {
+export async function takeBackup(
+  cluster: Cluster,
+  options: BackupOptions,
+): Promise<Backup & { durationMs: number }> {
   const started = performance.now();
   const { inventory, file } = cluster.loaded;
   const members = etcdMembers(inventory);
@@ -44,10 +47,16 @@ export async function takeBackup(cluster: Cluster, options: BackupOptions): Prom
   const staging = join(cluster.paths.backups, `.${name}.partial`);
   try {
     const reachable = members.filter((m) => pool.has(m.name));
-    if (reachable.length === 0) throw new OperationError(`no etcd member answers SSH: ${[...pool.failures.values()].map((f) => f.message).join('; ')}`);
+    if (reachable.length === 0)
+      throw new OperationError(
+        `no etcd member answers SSH: ${[...pool.failures.values()].map((f) => f.message).join('; ')}`,
+      );
     const health = await memberHealth(pool.get(reachable[0]!.name), inventory, options.signal);
     const chosen = reachable.find((m) => health.get(m.name));
-    if (!chosen) throw new OperationError('no etcd member is healthy; nothing to back up from (check journalctl -u etcd on the members)');
+    if (!chosen)
+      throw new OperationError(
+        'no etcd member is healthy; nothing to back up from (check journalctl -u etcd on the members)',
+      );
     options.say(`taking the snapshot on ${chosen.name}`);
     const conn = pool.get(chosen.name);
     const live = await liveState(conn, options.signal);
@@ -56,17 +65,28 @@ export async function takeBackup(cluster: Cluster, options: BackupOptions): Prom
     const local = join(staging, 'snapshot.db');
     let remoteSha: string;
     try {
-      const saved = await conn.run(['sh', '-c', sh`mkdir -p ${REMOTE_DIR} && ${snapshotSaveArgv(remote)} >/dev/null && sha256sum ${remote}`], { signal: options.signal });
+      const saved = await conn.run(
+        [
+          'sh',
+          '-c',
+          sh`mkdir -p ${REMOTE_DIR} && ${snapshotSaveArgv(remote)} >/dev/null && sha256sum ${remote}`,
+        ],
+        { signal: options.signal },
+      );
       remoteSha = saved.stdout.trim().split(/\s+/)[0] ?? '';
       const out = createWriteStream(local, { mode: 0o600 });
       const copied = await conn.exec(['cat', remote], { stdout: out, signal: options.signal });
       if (!out.writableFinished) await once(out, 'finish');
-      if (copied.exitCode !== 0) throw new OperationError(`could not read ${remote} on ${chosen.name}: ${copied.stderr.trim()}`);
+      if (copied.exitCode !== 0)
+        throw new OperationError(`could not read ${remote} on ${chosen.name}: ${copied.stderr.trim()}`);
     } finally {
       await conn.exec(['rm', '-f', remote]).catch(() => undefined);
     }
     const sha256 = await sha256File(local);
-    if (sha256 !== remoteSha) throw new OperationError(`the copy of the snapshot differs from the original (sha256 ${sha256} vs ${remoteSha}); try again`);
+    if (sha256 !== remoteSha)
+      throw new OperationError(
+        `the copy of the snapshot differs from the original (sha256 ${sha256} vs ${remoteSha}); try again`,
+      );
     const status = await localSnapshotStatus(inventory, file, local);
     const manifest: BackupManifest = {
       format: 1,
@@ -79,16 +99,28 @@ export async function takeBackup(cluster: Cluster, options: BackupOptions): Prom
       takenFrom: chosen.name,
       revision: status.revision,
       keyCount: live.keyCount,
-      snapshot: { file: 'snapshot.db', sha256, size: (await stat(local)).size, hash: status.hash, totalKey: status.totalKey },
+      snapshot: {
+        file: 'snapshot.db',
+        sha256,
+        size: (await stat(local)).size,
+        hash: status.hash,
+        totalKey: status.totalKey,
+      },
       walDir: inventory.etcd.walDir,
     };
-    await writeFile(join(staging, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
+    await writeFile(join(staging, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`, {
+      mode: 0o600,
+    });
     await cp(cluster.paths.pki, join(staging, 'pki'), { recursive: true });
     await copyFile(file, join(staging, 'inventory.yaml'));
     const dir = join(cluster.paths.backups, name);
     await rename(staging, dir);
-    const removed = options.prune === false ? [] : await pruneBackups(cluster.paths.backups, inventory.etcd.backupsToKeep);
-    if (removed.length) options.say(`removed ${removed.length} old backup(s) beyond etcd.backupsToKeep=${inventory.etcd.backupsToKeep}: ${removed.join(', ')}`);
+    const removed =
+      options.prune === false ? [] : await pruneBackups(cluster.paths.backups, inventory.etcd.backupsToKeep);
+    if (removed.length)
+      options.say(
+        `removed ${removed.length} old backup(s) beyond etcd.backupsToKeep=${inventory.etcd.backupsToKeep}: ${removed.join(', ')}`,
+      );
     return { name, dir, manifest, durationMs: Math.round(performance.now() - started) };
   } finally {
     pool.close();
@@ -98,9 +130,18 @@ export async function takeBackup(cluster: Cluster, options: BackupOptions): Prom
 
 export async function formatBackupList(cluster: Cluster): Promise<string> {
   const backups = await listBackups(cluster.paths.backups);
-  if (backups.length === 0) return `no backups in ${cluster.paths.backups}; take one with: kubesmith backup ${cluster.loaded.inventory.cluster.name}`;
+  if (backups.length === 0)
+    return `no backups in ${cluster.paths.backups}; take one with: kubesmith backup ${cluster.loaded.inventory.cluster.name}`;
   return formatTable(
     ['BACKUP', 'ETCD', 'REVISION', 'KEYS', 'SIZE', 'FROM', 'NOTE'],
-    backups.map((b) => [b.name, b.manifest.etcdVersion, String(b.manifest.revision), String(b.manifest.keyCount), `${(b.manifest.snapshot.size / 1048576).toFixed(1)}M`, b.manifest.takenFrom, b.manifest.note]),
+    backups.map((b) => [
+      b.name,
+      b.manifest.etcdVersion,
+      String(b.manifest.revision),
+      String(b.manifest.keyCount),
+      `${(b.manifest.snapshot.size / 1048576).toFixed(1)}M`,
+      b.manifest.takenFrom,
+      b.manifest.note,
+    ]),
   );
 }

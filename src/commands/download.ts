@@ -16,7 +16,11 @@ export interface DownloadOptions {
 }
 
 /** Writes a bundle directory (or a .tar of one) that `artifacts.source: dir` can read on an air-gapped site. */
-async function writeBundle(out: string, files: LocalArtifactFile[], kubernetesVersion: string): Promise<string> {
+async function writeBundle(
+  out: string,
+  files: LocalArtifactFile[],
+  kubernetesVersion: string,
+): Promise<string> {
   const tarball = out.endsWith('.tar');
   const dir = tarball ? `${out}.d` : out;
   const staging = `${dir}.building`;
@@ -49,19 +53,38 @@ async function writeBundle(out: string, files: LocalArtifactFile[], kubernetesVe
 }
 
 /** Fills the download cache with every artifact of the cluster's version, verified; optionally writes a bundle. */
-export async function download(cluster: Cluster, options: DownloadOptions): Promise<{ files: number; bundle?: string }> {
+export async function download(
+  cluster: Cluster,
+  options: DownloadOptions,
+): Promise<{ files: number; bundle?: string }> {
   const { inventory, file } = cluster.loaded;
   if (inventory.artifacts.source === 'dir') {
-    const everything = catalogFor(inventory.cluster.kubernetesVersion, 'amd64').flatMap((e) => Object.values(e.files));
-    const found = await resolveArtifactFiles(inventory, file, [], { arch: 'amd64', cacheDir: cacheDir(), optional: everything });
-    options.say(`artifacts come from the bundle ${inventory.artifacts.dir}: ${found.size} files checked against its manifest, nothing to download`);
+    const everything = catalogFor(inventory.cluster.kubernetesVersion, 'amd64').flatMap((e) =>
+      Object.values(e.files),
+    );
+    const found = await resolveArtifactFiles(inventory, file, [], {
+      arch: 'amd64',
+      cacheDir: cacheDir(),
+      optional: everything,
+    });
+    options.say(
+      `artifacts come from the bundle ${inventory.artifacts.dir}: ${found.size} files checked against its manifest, nothing to download`,
+    );
     return { files: found.size };
   }
-  if (options.bundle && options.arches.length !== 1) throw new InputError('--bundle holds one architecture; pass a single --arch');
+  if (options.bundle && options.arches.length !== 1)
+    throw new InputError('--bundle holds one architecture; pass a single --arch');
   const files: LocalArtifactFile[] = [];
   for (const arch of options.arches) {
     for (const entry of catalogFor(inventory.cluster.kubernetesVersion, arch)) {
-      files.push(...(await fetchEntry(entry, inventory.artifacts.mirrors, { arch, cacheDir: cacheDir(), signal: options.signal, say: options.say })));
+      files.push(
+        ...(await fetchEntry(entry, inventory.artifacts.mirrors, {
+          arch,
+          cacheDir: cacheDir(),
+          signal: options.signal,
+          say: options.say,
+        })),
+      );
     }
   }
   options.say(`${files.length} files verified in ${cacheDir()}`);

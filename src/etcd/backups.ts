@@ -14,7 +14,13 @@ export const backupManifestSchema = z.object({
   takenFrom: z.string(),
   revision: z.number(),
   keyCount: z.number(),
-  snapshot: z.object({ file: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/), size: z.number(), hash: z.number(), totalKey: z.number() }),
+  snapshot: z.object({
+    file: z.string(),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    size: z.number(),
+    hash: z.number(),
+    totalKey: z.number(),
+  }),
   walDir: z.string().default(''),
 });
 export type BackupManifest = z.output<typeof backupManifestSchema>;
@@ -27,7 +33,10 @@ export interface Backup {
 
 /** A folder name that sorts by time: 2026-11-23T13-31-05Z. */
 export function backupName(date = new Date()): string {
-  return date.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+  return date
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/:/g, '-');
 }
 
 export async function readBackup(backupsDir: string, name: string): Promise<Backup> {
@@ -36,10 +45,15 @@ export async function readBackup(backupsDir: string, name: string): Promise<Back
   try {
     text = await readFile(join(dir, 'manifest.json'), 'utf8');
   } catch {
-    throw new InputError(`no backup '${name}' in ${backupsDir}; list them with: kubesmith backup CLUSTER --list`);
+    throw new InputError(
+      `no backup '${name}' in ${backupsDir}; list them with: kubesmith backup CLUSTER --list`,
+    );
   }
   const parsed = backupManifestSchema.safeParse(JSON.parse(text));
-  if (!parsed.success) throw new InputError(`${join(dir, 'manifest.json')} is not a kubesmith backup manifest: ${parsed.error.issues[0]?.message}`);
+  if (!parsed.success)
+    throw new InputError(
+      `${join(dir, 'manifest.json')} is not a kubesmith backup manifest: ${parsed.error.issues[0]?.message}`,
+    );
   return { name, dir, manifest: parsed.data };
 }
 

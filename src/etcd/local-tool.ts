@@ -1,6 +1,6 @@
-import { OperationError } from '../errors.js';
 import { execa } from 'execa';
 import { resolveArtifactFiles } from '../artifacts/resolve.js';
+import { OperationError } from '../errors.js';
 import { cacheDir } from '../home.js';
 import type { Inventory } from '../inventory/schema.js';
 import { offlineTool, type SnapshotStatus, snapshotStatusArgv, snapshotStatusSchema } from './ops.js';
@@ -13,12 +13,24 @@ function deployArch(): 'amd64' | 'arm64' {
  * Reads a snapshot file on the deploy machine with etcd's own tool from the artifact
  * source (etcdutl for 3.5+, etcdctl for 3.4), so a truncated or damaged copy is caught here.
  */
-export async function localSnapshotStatus(inventory: Inventory, inventoryFile: string, file: string): Promise<SnapshotStatus> {
-  const files = await resolveArtifactFiles(inventory, inventoryFile, ['bin/etcdctl'], { arch: deployArch(), cacheDir: cacheDir(), optional: ['bin/etcdutl'] });
+export async function localSnapshotStatus(
+  inventory: Inventory,
+  inventoryFile: string,
+  file: string,
+): Promise<SnapshotStatus> {
+  const files = await resolveArtifactFiles(inventory, inventoryFile, ['bin/etcdctl'], {
+    arch: deployArch(),
+    cacheDir: cacheDir(),
+    optional: ['bin/etcdutl'],
+  });
   const version = files.get('bin/etcdctl')?.version ?? '3.5';
-  const tool = offlineTool(version) === 'etcdutl' && files.has('bin/etcdutl') ? files.get('bin/etcdutl')! : files.get('bin/etcdctl')!;
+  const tool =
+    offlineTool(version) === 'etcdutl' && files.has('bin/etcdutl')
+      ? files.get('bin/etcdutl')!
+      : files.get('bin/etcdctl')!;
   const [, ...args] = snapshotStatusArgv('tool', file);
   const result = await execa(tool.localPath, args, { reject: false, env: { ETCDCTL_API: '3' } });
-  if (result.exitCode !== 0) throw new OperationError(`snapshot ${file} is damaged: ${result.stderr.trim().split('\n').pop()}`);
+  if (result.exitCode !== 0)
+    throw new OperationError(`snapshot ${file} is damaged: ${result.stderr.trim().split('\n').pop()}`);
   return snapshotStatusSchema.parse(JSON.parse(result.stdout));
 }

@@ -1,15 +1,35 @@
 import { z } from 'zod';
+import {
+  clientEndpoints,
+  etcdctl,
+  etcdMembers,
+  initialCluster,
+  LOCAL_ENDPOINT,
+  PEER_PORT,
+} from '../components/etcd.js';
 import { OperationError } from '../errors.js';
-import { clientEndpoints, etcdctl, etcdMembers, initialCluster, LOCAL_ENDPOINT, PEER_PORT } from '../components/etcd.js';
 import type { HostSpec, Inventory } from '../inventory/schema.js';
 import { sh } from '../transport/quote.js';
 import type { SshConnection } from '../transport/ssh.js';
 
 /** etcd's own JSON, parsed as data. */
-export const healthSchema = z.array(z.object({ endpoint: z.string(), health: z.boolean(), error: z.string().optional() }).loose());
-export const snapshotStatusSchema = z.object({ hash: z.number(), revision: z.number(), totalKey: z.number(), totalSize: z.number() }).loose();
-const countSchema = z.object({ header: z.object({ revision: z.coerce.number() }).loose(), count: z.coerce.number().optional().default(0) }).loose();
-const memberListSchema = z.object({ members: z.array(z.object({ name: z.string().optional().default(''), peerURLs: z.array(z.string()).default([]) }).loose()) });
+export const healthSchema = z.array(
+  z.object({ endpoint: z.string(), health: z.boolean(), error: z.string().optional() }).loose(),
+);
+export const snapshotStatusSchema = z
+  .object({ hash: z.number(), revision: z.number(), totalKey: z.number(), totalSize: z.number() })
+  .loose();
+const countSchema = z
+  .object({
+    header: z.object({ revision: z.coerce.number() }).loose(),
+    count: z.coerce.number().optional().default(0),
+  })
+  .loose();
+const memberListSchema = z.object({
+  members: z.array(
+    z.object({ name: z.string().optional().default(''), peerURLs: z.array(z.string()).default([]) }).loose(),
+  ),
+});
 const statusSchema = z.array(z.object({ Status: z.object({ version: z.string() }).loose() }).loose());
 
 export type SnapshotStatus = z.output<typeof snapshotStatusSchema>;
@@ -18,15 +38,31 @@ function json<T>(schema: z.ZodType<T>, text: string, what: string): T {
   try {
     return schema.parse(JSON.parse(text));
   } catch (cause) {
-    throw new OperationError(`could not read ${what} from etcd: ${text.trim().slice(0, 200) || 'no output'}`, undefined, { cause });
+    throw new OperationError(
+      `could not read ${what} from etcd: ${text.trim().slice(0, 200) || 'no output'}`,
+      undefined,
+      { cause },
+    );
   }
 }
 
 /** Which members answer healthy, asked of one member about all of them. */
-export async function memberHealth(conn: SshConnection, inv: Inventory, signal?: AbortSignal): Promise<Map<string, boolean>> {
-  const result = await conn.exec(['sh', '-c', sh`${etcdctl(clientEndpoints(inv), 'endpoint', 'health', '-w', 'json')} 2>/dev/null`], { signal });
+export async function memberHealth(
+  conn: SshConnection,
+  inv: Inventory,
+  signal?: AbortSignal,
+): Promise<Map<string, boolean>> {
+  const result = await conn.exec(
+    ['sh', '-c', sh`${etcdctl(clientEndpoints(inv), 'endpoint', 'health', '-w', 'json')} 2>/dev/null`],
+    { signal },
+  );
   const health = result.stdout.trim() ? json(healthSchema, result.stdout, 'endpoint health') : [];
-  return new Map(etcdMembers(inv).map((m) => [m.name, health.some((h) => h.endpoint.includes(`//${m.address}:`) && h.health)]));
+  return new Map(
+    etcdMembers(inv).map((m) => [
+      m.name,
+      health.some((h) => h.endpoint.includes(`//${m.address}:`) && h.health),
+    ]),
+  );
 }
 
 export interface LiveState {
@@ -54,7 +90,9 @@ export async function liveState(conn: SshConnection, signal?: AbortSignal): Prom
     version: json(statusSchema, versionText, 'the endpoint status')[0]?.Status.version ?? 'unknown',
     revision: count.header.revision,
     keyCount: count.count,
-    members: json(memberListSchema, membersText, 'the member list').members.map((m) => m.name).sort(),
+    members: json(memberListSchema, membersText, 'the member list')
+      .members.map((m) => m.name)
+      .sort(),
   };
 }
 
@@ -72,7 +110,14 @@ export function snapshotSaveArgv(file: string): string[] {
 }
 
 /** Restores a snapshot into a new data dir for one member, with the full initial cluster of the inventory. */
-export function snapshotRestoreArgv(version: string, snapshot: string, member: HostSpec, inv: Inventory, dataDir: string, walDir?: string): string[] {
+export function snapshotRestoreArgv(
+  version: string,
+  snapshot: string,
+  member: HostSpec,
+  inv: Inventory,
+  dataDir: string,
+  walDir?: string,
+): string[] {
   return [
     offlineTool(version),
     'snapshot',

@@ -24,15 +24,24 @@ export class EtcdHttp {
 
   private call<T>(path: string, body: object): Promise<T> {
     return new Promise((resolve, reject) => {
-      const req = request(`${this.endpoint}${path}`, { method: 'POST', agent: this.agent, headers: { 'content-type': 'application/json' }, timeout: 10_000 }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString();
-          if (res.statusCode !== 200) reject(new Error(`${path}: ${res.statusCode} ${text}`));
-          else resolve(JSON.parse(text) as T);
-        });
-      });
+      const req = request(
+        `${this.endpoint}${path}`,
+        {
+          method: 'POST',
+          agent: this.agent,
+          headers: { 'content-type': 'application/json' },
+          timeout: 10_000,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString();
+            if (res.statusCode !== 200) reject(new Error(`${path}: ${res.statusCode} ${text}`));
+            else resolve(JSON.parse(text) as T);
+          });
+        },
+      );
       req.on('error', reject);
       req.on('timeout', () => req.destroy(new Error(`${path}: timed out`)));
       req.end(JSON.stringify(body));
@@ -59,7 +68,10 @@ export class EtcdHttp {
   async range(prefix: string): Promise<Map<string, string>> {
     const end = Buffer.from(prefix);
     end[end.length - 1] = (end[end.length - 1] ?? 0) + 1;
-    const res = await this.call<{ kvs?: { key: string; value?: string }[] }>('/v3/kv/range', { key: b64(prefix), range_end: end.toString('base64') });
+    const res = await this.call<{ kvs?: { key: string; value?: string }[] }>('/v3/kv/range', {
+      key: b64(prefix),
+      range_end: end.toString('base64'),
+    });
     return new Map((res.kvs ?? []).map((kv) => [unb64(kv.key), unb64(kv.value ?? '')]));
   }
 

@@ -42,3 +42,34 @@ export async function nspawnProcessesFor(dir: string): Promise<number[]> {
     .filter((l) => l.includes('systemd-nspawn') && l.includes(dir))
     .map((l) => Number.parseInt(l.trim(), 10));
 }
+
+/** A lab's machines as an operator reaches them: the system ssh client, the lab key, pinned host keys. */
+export function labShell(lab: string) {
+  const key = join(E2E_HOME, 'labs', lab, 'id_ed25519');
+  const knownHosts = join(E2E_HOME, 'clusters', lab, 'known_hosts');
+  let addresses: string[] = [];
+  return {
+    clusterDir: join(E2E_HOME, 'clusters', lab),
+    /** Reads the machine addresses from `lab up` output. */
+    learn(labUpStdout: string) {
+      addresses = [...labUpStdout.matchAll(/^\S+ +(\d+\.\d+\.\d+\.\d+) /gm)].map((m) => m[1]!);
+      return addresses;
+    },
+    get addresses() {
+      return addresses;
+    },
+    async run(index: number, command: string): Promise<string> {
+      const args = [
+        '-i',
+        key,
+        '-o',
+        `UserKnownHostsFile=${knownHosts}`,
+        '-o',
+        'StrictHostKeyChecking=yes',
+        '-o',
+        'BatchMode=yes',
+      ];
+      return (await execa('ssh', [...args, `root@${addresses[index]}`, command])).stdout;
+    },
+  };
+}

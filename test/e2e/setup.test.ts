@@ -2,33 +2,18 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { E2E_HOME, kubesmith, labUnavailable } from './harness.js';
+import { E2E_HOME, kubesmith, labShell, labUnavailable } from './harness.js';
 
 const unavailable = labUnavailable();
 if (unavailable) console.warn(`SKIP setup e2e: ${unavailable}`);
 
 const LAB = 'e2e-setup';
-const key = join(E2E_HOME, 'labs', LAB, 'id_ed25519');
-const clusterDir = join(E2E_HOME, 'clusters', LAB);
-const knownHosts = join(clusterDir, 'known_hosts');
+const shell = labShell(LAB);
+const { clusterDir } = shell;
 const inventoryFile = join(clusterDir, 'inventory.yaml');
 const bundle = join(E2E_HOME, 'cache', 'lab-bundle-bookworm');
 let addresses: string[] = [];
-
-/** Runs a command on a lab machine with the system ssh client, as an operator would. */
-async function onHost(index: number, command: string): Promise<string> {
-  const args = [
-    '-i',
-    key,
-    '-o',
-    `UserKnownHostsFile=${knownHosts}`,
-    '-o',
-    'StrictHostKeyChecking=yes',
-    '-o',
-    'BatchMode=yes',
-  ];
-  return (await execa('ssh', [...args, `root@${addresses[index]}`, command])).stdout;
-}
+const onHost = (index: number, command: string) => shell.run(index, command);
 
 /** etcdctl from the deploy machine (the bundle's binary) with kubesmith's client certificate. */
 function etcdctl(endpoints: string[], args: string[], withCert = true) {
@@ -61,7 +46,7 @@ describe.skipIf(unavailable)('setup 01-03 on three lab machines (all etcd + mast
     await kubesmith('lab', 'down', '--name', LAB);
     const up = await kubesmith('lab', 'up', '3', '--name', LAB);
     expect(up.exitCode, up.all).toBe(0);
-    addresses = [...up.stdout.matchAll(/^\S+ +(\d+\.\d+\.\d+\.\d+) /gm)].map((m) => m[1]!);
+    addresses = shell.learn(up.stdout);
   });
   afterAll(async () => {
     await kubesmith('lab', 'down', '--name', LAB);

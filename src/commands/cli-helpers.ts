@@ -1,0 +1,45 @@
+import { createInterface } from 'node:readline';
+import type { Command } from 'commander';
+import { ExitCode, InputError } from '../errors.js';
+import type { GlobalOptions } from './context.js';
+
+export function interruptSignal(): AbortSignal {
+  const controller = new AbortController();
+  process.on('SIGINT', () => {
+    if (controller.signal.aborted) process.exit(ExitCode.interrupted);
+    process.stderr.write('\ninterrupting: finishing cleanly (Ctrl-C again to exit at once)\n');
+    controller.abort();
+  });
+  return controller.signal;
+}
+
+export async function promptSecret(question: string): Promise<string> {
+  if (!process.stdin.isTTY) throw new InputError('--ask-become-pass needs a terminal to ask on');
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  const output = rl as unknown as { _writeToOutput: (s: string) => void };
+  process.stderr.write(question);
+  output._writeToOutput = () => undefined;
+  const answer = await new Promise<string>((resolve) => rl.question('', resolve));
+  rl.close();
+  process.stderr.write('\n');
+  return answer;
+}
+
+export const say = (line: string) => process.stderr.write(`${line}\n`);
+
+/** Asks for a typed confirmation; without a terminal, --yes is the only way on. */
+export async function confirm(question: string, expected: string): Promise<void> {
+  if (!process.stdin.isTTY) throw new InputError('no terminal to confirm on: re-run with --yes to go ahead');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const answer = await new Promise<string>((resolve) => rl.question(question, resolve));
+  rl.close();
+  if (answer.trim() !== expected) throw new InputError('not confirmed: nothing was changed');
+}
+
+export function globals(command: Command): GlobalOptions & { askBecomePass?: boolean } {
+  return command.optsWithGlobals();
+}
+
+export async function becomePassword(command: Command): Promise<string | undefined> {
+  return globals(command).askBecomePass ? promptSecret('sudo password: ') : undefined;
+}
