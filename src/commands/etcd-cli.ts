@@ -3,6 +3,7 @@ import { acquireLock } from '../engine/lock.js';
 import { formatBackupList, takeBackup } from './backup.js';
 import { becomePassword, confirm, globals, interruptSignal, say } from './cli-helpers.js';
 import { openCluster } from './context.js';
+import { addEtcd, delEtcd } from './membership.js';
 import { checkBackup, restoreCluster } from './restore.js';
 
 /** backup, restore. */
@@ -84,6 +85,69 @@ export function registerEtcdCommands(program: Command): void {
           process.stdout.write(
             `restored ${backup.name}: revision ${result.revision}, ${result.keyCount} keys, all members healthy\nprevious data kept at:\n${result.keptAside.map((k) => `  ${k}`).join('\n')}\n`,
           );
+        } finally {
+          await lock.release();
+        }
+      },
+    );
+
+  program
+    .command('add-etcd')
+    .description(
+      'add inventory etcd hosts that are not members yet, one at a time (give them the etcd role first)',
+    )
+    .argument('<cluster>', 'cluster name')
+    .argument('<hosts...>', 'host names')
+    .action(async (cluster: string, hosts: string[], _o, cmd: Command) => {
+      const opened = await openCluster(cluster, globals(cmd));
+      const lock = await acquireLock(opened.paths.lock, `add-etcd ${hosts.join(' ')}`);
+      try {
+        await addEtcd(opened, hosts, {
+          becomePassword: await becomePassword(cmd),
+          signal: interruptSignal(),
+          say,
+        });
+        process.stdout.write(
+          `etcd members now: ${opened.loaded.inventory.hosts
+            .filter((h) => h.roles.includes('etcd'))
+            .map((h) => h.name)
+            .join(', ')}\n`,
+        );
+      } finally {
+        await lock.release();
+      }
+    });
+
+  program
+    .command('del-etcd')
+    .description('remove etcd members one at a time, refusing anything that would break quorum')
+    .argument('<cluster>', 'cluster name')
+    .argument('<hosts...>', 'host names')
+    .option('--force', 'allow ending at an even member count')
+    .option('--purge', "delete the removed members' data instead of keeping it aside")
+    .option('--yes', 'do not ask for confirmation')
+    .action(
+      async (
+        cluster: string,
+        hosts: string[],
+        options: { force?: boolean; purge?: boolean; yes?: boolean },
+        cmd: Command,
+      ) => {
+        const opened = await openCluster(cluster, globals(cmd));
+        process.stdout.write(
+          `del-etcd plan: remove ${hosts.join(', ')} from etcd (snapshot first; data ${options.purge ? 'PURGED' : 'kept aside'}; inventory role removed, old inventory kept)\n`,
+        );
+        if (!options.yes) await confirm(`type the cluster name (${cluster}) to go on: `, cluster);
+        const lock = await acquireLock(opened.paths.lock, `del-etcd ${hosts.join(' ')}`);
+        try {
+          await delEtcd(opened, hosts, {
+            force: options.force,
+            purge: options.purge,
+            becomePassword: await becomePassword(cmd),
+            signal: interruptSignal(),
+            say,
+          });
+          process.stdout.write(`removed ${hosts.join(', ')} from etcd\n`);
         } finally {
           await lock.release();
         }

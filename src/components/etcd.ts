@@ -42,7 +42,17 @@ function minor(version: string): number {
  * The etcd command line for one member, valid for the installed etcd version: TLS with
  * client-cert auth on both listeners, no plaintext listener, metrics on localhost only.
  */
-export function etcdFlags(version: string, member: HostSpec, inv: Inventory): string[] {
+export interface Bootstrap {
+  initialCluster: string;
+  state: 'new' | 'existing';
+}
+
+export function etcdFlags(
+  version: string,
+  member: HostSpec,
+  inv: Inventory,
+  bootstrap?: Bootstrap,
+): string[] {
   const flags = [
     `--name=${member.name}`,
     `--data-dir=${inv.etcd.dataDir}`,
@@ -51,9 +61,9 @@ export function etcdFlags(version: string, member: HostSpec, inv: Inventory): st
     `--listen-client-urls=${url(member.address, CLIENT_PORT)},${url('127.0.0.1', CLIENT_PORT)}`,
     `--advertise-client-urls=${url(member.address, CLIENT_PORT)}`,
     `--initial-advertise-peer-urls=${url(member.address, PEER_PORT)}`,
-    `--initial-cluster=${initialCluster(inv)}`,
+    `--initial-cluster=${bootstrap?.initialCluster ?? initialCluster(inv)}`,
     `--initial-cluster-token=etcd-${inv.cluster.name}`,
-    '--initial-cluster-state=new',
+    `--initial-cluster-state=${bootstrap?.state ?? 'new'}`,
     `--cert-file=${ETCD_PATHS.serverCert}`,
     `--key-file=${ETCD_PATHS.serverKey}`,
     `--trusted-ca-file=${ETCD_PATHS.ca}`,
@@ -92,8 +102,14 @@ export function etcdctl(endpoints: string | string[], ...args: string[]): string
 
 export const LOCAL_ENDPOINT = url('127.0.0.1', CLIENT_PORT);
 
-/** A shell loop that waits until the local member reports healthy, up to `seconds`. */
-export function waitHealthyScript(seconds: number): string {
-  const check = sh`${etcdctl(LOCAL_ENDPOINT, 'endpoint', 'health')} >/dev/null 2>&1`;
-  return `i=0; until ${check}; do i=$((i+1)); [ $i -ge ${seconds * 2} ] && exit 1; sleep 0.5; done`;
+/**
+ * A shell loop that waits, up to `seconds` of wall time, until the local member reports healthy.
+ * A learner cannot answer the linearizable health read, so for one only `endpoint status` is asked.
+ */
+export function waitHealthyScript(seconds: number, learner = false): string {
+  const probe = learner
+    ? etcdctl(LOCAL_ENDPOINT, 'endpoint', 'status')
+    : etcdctl(LOCAL_ENDPOINT, 'endpoint', 'health');
+  const check = sh`${probe} >/dev/null 2>&1`;
+  return `end=$(($(date +%s) + ${seconds})); until ${check}; do [ "$(date +%s)" -ge "$end" ] && exit 1; sleep 0.5; done`;
 }

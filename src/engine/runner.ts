@@ -26,6 +26,8 @@ export interface RunOptions {
   concurrency?: number;
   becomePassword?: string;
   logFile?: string;
+  /** Run-wide data to start with (e.g. how members join, for add-etcd). */
+  shared?: ReadonlyMap<string, unknown>;
 }
 
 interface Planned {
@@ -112,7 +114,7 @@ export async function runPlaybook(options: RunOptions): Promise<RunSummary> {
     return finish();
   }
 
-  const shared = new Map<string, unknown>();
+  const shared = new Map<string, unknown>(options.shared ?? []);
   const runCtx: RunContext = {
     inventory: loaded.inventory,
     inventoryFile: loaded.file,

@@ -34,9 +34,14 @@ const statusSchema = z.array(z.object({ Status: z.object({ version: z.string() }
 
 export type SnapshotStatus = z.output<typeof snapshotStatusSchema>;
 
+/** etcd's JSON carries uint64 IDs that a JavaScript number cannot hold: read them as strings. */
+export function parseEtcdJson(text: string): unknown {
+  return JSON.parse(text.replace(/"(ID|id|cluster_id|member_id|leader)":(\d+)/g, '"$1":"$2"'));
+}
+
 function json<T>(schema: z.ZodType<T>, text: string, what: string): T {
   try {
-    return schema.parse(JSON.parse(text));
+    return schema.parse(parseEtcdJson(text));
   } catch (cause) {
     throw new OperationError(
       `could not read ${what} from etcd: ${text.trim().slice(0, 200) || 'no output'}`,

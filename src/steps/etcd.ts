@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import {
+  type Bootstrap,
   CLIENT_PORT,
   clientEndpoints,
   ETCD_PATHS,
@@ -79,7 +80,7 @@ export const etcd: Step = {
       cluster: inventory.cluster.name,
       version,
       binary: `${inventory.artifacts.binDir}/etcd`,
-      flagLines: etcdFlags(version, host, inventory).map((flag, i, all) =>
+      flagLines: etcdFlags(version, host, inventory, joining(ctx)?.get(host.name)).map((flag, i, all) =>
         i < all.length - 1 ? `${flag} \\` : flag,
       ),
     });
@@ -128,7 +129,8 @@ export const etcd: Step = {
     });
   },
   async verify(ctx) {
-    if (!ctx.host.roles.includes('etcd')) return;
+    // A member joining a running cluster is checked by the join itself (health, then promotion).
+    if (!ctx.host.roles.includes('etcd') || joining(ctx)) return;
     const endpoints = clientEndpoints(ctx.inventory);
     const script = [
       sh`${etcdctl(endpoints, 'endpoint', 'health', '-w', 'json')} 2>/dev/null || true`,
@@ -155,8 +157,16 @@ export const etcd: Step = {
   },
 };
 
+/** Members joining a running cluster (add-etcd): their initial cluster is the membership at join time. */
+export const JOINING = 'etcd:joining';
+
+function joining(ctx: RunContext): Map<string, Bootstrap> | undefined {
+  return ctx.shared.get(JOINING) as Map<string, Bootstrap> | undefined;
+}
+
 async function waitHealthy(ctx: StepContext): Promise<void> {
-  const result = await ctx.conn.exec(['sh', '-c', waitHealthyScript(90)], { signal: ctx.signal });
+  const learner = joining(ctx)?.has(ctx.host.name) ?? false;
+  const result = await ctx.conn.exec(['sh', '-c', waitHealthyScript(90, learner)], { signal: ctx.signal });
   if (result.exitCode !== 0) {
     throw new Error(
       `etcd on ${ctx.host.name} did not become healthy within 90 s; see journalctl -u etcd (peer port ${PEER_PORT} must be reachable from the other members)`,
