@@ -21,7 +21,7 @@ import { plainRenderer } from '../render/plain.js';
 import { JOINING } from '../steps/etcd.js';
 import { STEPS } from '../steps/index.js';
 import { sh } from '../transport/quote.js';
-import type { SshConnection } from '../transport/ssh.js';
+import type { ExecResult, SshConnection } from '../transport/ssh.js';
 import { takeBackup } from './backup.js';
 import type { Cluster } from './context.js';
 
@@ -139,9 +139,12 @@ export async function addEtcd(cluster: Cluster, names: string[], options: Member
       if (id) options.say(`${name} is a learner from an earlier run: promoting it`);
       else {
         const peer = `--peer-urls=https://${host.address}:${PEER_PORT}`;
-        const add = await conn.run(
+        // etcd refuses a new member until the last one has been up for a few seconds: wait and retry.
+        await untilHealthy(conn, options);
+        const add = await retrying(
+          conn,
           etcdctl(LOCAL_ENDPOINT, 'member', 'add', name, peer, '--learner', '-w', 'json'),
-          { signal: options.signal },
+          options,
         );
         const added = addSchema.parse(parseEtcdJson(add.stdout));
         id = added.member.ID;
@@ -173,11 +176,15 @@ async function untilHealthy(conn: SshConnection, options: MembershipOptions): Pr
 }
 
 /** Runs a membership command, retrying for up to 30 s while the cluster settles (leader election). */
-async function retrying(conn: SshConnection, argv: string[], options: MembershipOptions): Promise<void> {
+async function retrying(
+  conn: SshConnection,
+  argv: string[],
+  options: MembershipOptions,
+): Promise<ExecResult> {
   const until = Date.now() + 30_000;
   for (;;) {
     const result = await conn.exec(argv, { signal: options.signal });
-    if (result.exitCode === 0) return;
+    if (result.exitCode === 0) return result;
     if (Date.now() > until)
       throw new OperationError(
         `${conn.target.name}: ${argv.slice(-3).join(' ')} failed: ${result.stderr.trim().split('\n').pop()}`,
@@ -221,6 +228,8 @@ export async function delEtcd(
   const inventory = cluster.loaded.inventory;
   const all = etcdMembers(inventory);
   const remaining = all.filter((h) => !names.includes(h.name));
+  if (remaining.length === 0)
+    throw new InputError('del-etcd refused: it would leave no etcd member: the cluster would be gone');
   const pool = await connect(cluster, all, options);
   try {
     const reachable = remaining.filter((h) => pool.has(h.name));

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { cpSync, existsSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EtcdHttp } from './etcd-http.js';
@@ -19,6 +19,8 @@ for (const walDir of ['', '/var/lib/etcd-wal']) {
   describe.skipIf(unavailable)(`etcd restore drill${walDir ? ` with the WAL in ${walDir}` : ''}`, () => {
     beforeAll(async () => {
       await kubesmith('lab', 'down', '--name', LAB);
+      // Backups outlive the lab on purpose; this test starts its cluster from nothing.
+      rmSync(shell.clusterDir, { recursive: true, force: true });
       const up = await kubesmith('lab', 'up', '3', '--name', LAB);
       expect(up.exitCode, up.all).toBe(0);
       shell.learn(up.stdout);
@@ -47,7 +49,7 @@ for (const walDir of ['', '/var/lib/etcd-wal']) {
       const figures = run.stdout.match(/revision (\d+), (\d+) keys, ([\d.]+) MiB, from \S+, in ([\d.]+)s/);
       expect(Number(figures?.[2])).toBe(10_000);
       console.info(`backup of 10,000 keys: ${figures?.[4]} s, snapshot ${figures?.[3]} MiB`);
-      const [name] = readdirSync(backups);
+      const name = run.stdout.match(/^backup (\S+):/m)?.[1];
       const manifest = JSON.parse(readFileSync(join(backups, name!, 'manifest.json'), 'utf8'));
       expect(manifest).toMatchObject({
         cluster: LAB,

@@ -1,4 +1,4 @@
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,6 +44,7 @@ async function restartStamps(): Promise<string[]> {
 describe.skipIf(unavailable)('setup 01-03 on three lab machines (all etcd + master)', () => {
   beforeAll(async () => {
     await kubesmith('lab', 'down', '--name', LAB);
+    rmSync(clusterDir, { recursive: true, force: true });
     const up = await kubesmith('lab', 'up', '3', '--name', LAB);
     expect(up.exitCode, up.all).toBe(0);
     addresses = shell.learn(up.stdout);

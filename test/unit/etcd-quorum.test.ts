@@ -14,7 +14,9 @@ describe('etcd quorum guard', () => {
   });
 
   it('refuses removing a healthy member of 3 while another is down', () => {
-    expect(check(['a', 'b', 'c'], ['c'], ['a'], true)).toMatch(/would break quorum: 2 member\(s\) would remain, 1 healthy, 2 needed \(unhealthy now: c/);
+    expect(check(['a', 'b', 'c'], ['c'], ['a'], true)).toMatch(
+      /would break quorum: 2 member\(s\) would remain, 1 healthy, 2 needed \(unhealthy now: c/,
+    );
   });
 
   it('allows removing the member that is down', () => {
