@@ -125,13 +125,7 @@ export async function addEtcd(cluster: Cluster, names: string[], options: Member
         `cannot reach ${unreachable.join(', ')} over SSH: ${unreachable.map((n) => pool.failures.get(n)?.message).join('; ')}`,
       );
     }
-    const snapshot = await takeBackup(cluster, {
-      note: `before add-etcd ${joining.join(' ')}`,
-      becomePassword: options.becomePassword,
-      signal: options.signal,
-      say: options.say,
-    });
-    options.say(`snapshot taken: ${snapshot.name}`);
+    await snapshotFirst(cluster, `before add-etcd ${joining.join(' ')}`, options);
     const conn = pool.get(anchor.name);
     for (const name of joining) {
       const host = wanted.find((h) => h.name === name)!;
@@ -165,6 +159,16 @@ export async function addEtcd(cluster: Cluster, names: string[], options: Member
   } finally {
     pool.close();
   }
+}
+
+async function snapshotFirst(cluster: Cluster, note: string, options: MembershipOptions): Promise<void> {
+  const snapshot = await takeBackup(cluster, {
+    note,
+    becomePassword: options.becomePassword,
+    signal: options.signal,
+    say: options.say,
+  });
+  options.say(`snapshot taken: ${snapshot.name}`);
 }
 
 async function untilHealthy(conn: SshConnection, options: MembershipOptions): Promise<void> {
@@ -256,13 +260,7 @@ export async function delEtcd(
       force: options.force ?? false,
     });
     if (refusal) throw new InputError(`del-etcd refused: ${refusal}`);
-    const snapshot = await takeBackup(cluster, {
-      note: `before del-etcd ${names.join(' ')}`,
-      becomePassword: options.becomePassword,
-      signal: options.signal,
-      say: options.say,
-    });
-    options.say(`snapshot taken: ${snapshot.name}`);
+    await snapshotFirst(cluster, `before del-etcd ${names.join(' ')}`, options);
     const stamp = backupName();
     const order = [...toRemove].sort((a, b) => Number(healthy.has(a)) - Number(healthy.has(b)));
     for (const name of order) {

@@ -144,7 +144,8 @@ export async function runPlaybook(options: RunOptions): Promise<RunSummary> {
       step.allHostsAtOnce ? Math.max(runnable.length, 1) : concurrency,
       async (host) => {
         const summary = summaries.get(host.name)!;
-        if (signal.aborted) {
+        // After an interrupt nothing new starts; verify skips steps that have no checks.
+        if (signal.aborted || (options.verifyOnly && !step.verify)) {
           sink({
             type: 'host-end',
             step: step.id,
@@ -176,17 +177,6 @@ export async function runPlaybook(options: RunOptions): Promise<RunSummary> {
           },
         };
         let status: HostStatus = 'ok';
-        if (options.verifyOnly && !step.verify) {
-          sink({
-            type: 'host-end',
-            step: step.id,
-            host: host.name,
-            status: 'skipped',
-            changed: 0,
-            durationMs: 0,
-          });
-          return;
-        }
         try {
           if (!options.verifyOnly) await step.run(ctx);
           if (!dryRun && step.verify) await step.verify(ctx);
