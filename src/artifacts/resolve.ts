@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { execa } from 'execa';
-import { resolveLocalPath } from '../home.js';
+import { cacheDir, resolveLocalPath } from '../home.js';
 import type { Inventory } from '../inventory/schema.js';
 import { type BundleManifest, readBundleManifest, sha256File } from './bundle.js';
 import { type Arch, type CatalogEntry, catalogFor, mirrored } from './catalog.js';
@@ -25,16 +25,31 @@ export interface ResolveOptions {
   say?: (line: string) => void;
 }
 
-const verified = new Map<string, string>();
+/** sha256 of local files by path, size and mtime, kept across runs in the cache dir so bundles are not rehashed. */
+let index: Map<string, string> | undefined;
 
-/** sha256 of a local file, computed once per process per (path, size, mtime). */
+function indexFile(): string {
+  return join(cacheDir(), 'sha256-index.json');
+}
+
 async function checkedSha(file: string): Promise<string> {
+  index ??= new Map(
+    Object.entries(
+      await readFile(indexFile(), 'utf8').then(
+        (t) => JSON.parse(t) as Record<string, string>,
+        () => ({}),
+      ),
+    ),
+  );
   const s = await stat(file);
-  const key = `${file}:${s.size}:${s.mtimeMs}`;
-  let hash = verified.get(key);
+  const key = `${file}:${s.size}:${Math.trunc(s.mtimeMs)}`;
+  let hash = index.get(key);
   if (!hash) {
     hash = await sha256File(file);
-    verified.set(key, hash);
+    index.set(key, hash);
+    await mkdir(cacheDir(), { recursive: true });
+    await writeFile(`${indexFile()}.${process.pid}`, JSON.stringify(Object.fromEntries(index)));
+    await rename(`${indexFile()}.${process.pid}`, indexFile());
   }
   return hash;
 }

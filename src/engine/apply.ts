@@ -1,5 +1,5 @@
 import { createTwoFilesPatch } from 'diff';
-import { sh } from '../transport/quote.js';
+import { quote as quoteWord, sh } from '../transport/quote.js';
 import type { SshConnection } from '../transport/ssh.js';
 import {
   type ActionResult,
@@ -15,9 +15,38 @@ type Observed = Map<string, string>;
 
 const SYSTEMD_DIRS = ['/etc/systemd/', '/lib/systemd/', '/usr/lib/systemd/'];
 
+/**
+ * Checksums of the large files kubesmith installed, by size and mtime: a warm run reads the
+ * recorded sha256 instead of hashing hundreds of MB of binaries on every host.
+ */
+export const CHECKSUM_RECORD = '/var/lib/kubesmith/checksums';
+
+function isLargeFile(r: Resource): boolean {
+  return r.kind === 'file' && typeof r.content === 'object' && !Buffer.isBuffer(r.content);
+}
+
+/** Prints the recorded sha256 when size:mtime still match the record, else hashes and records it. */
+function largeFileProbe(path: string, i: number): string {
+  return [
+    sh`if [ -f ${path} ]; then m=$(stat -c %s:%Y ${path});`,
+    sh`r=$(awk -v m="$m" -v p=${path} '$2==m && $3==p {print $1; exit}' ${CHECKSUM_RECORD} 2>/dev/null);`,
+    sh`if [ -z "$r" ]; then r=$(sha256sum < ${path}); r=\${r%% *};`,
+    `${recordLine(path, '"$r"')}; fi;`,
+    sh`echo ${i} sha256 "$r"; echo ${i} meta $(stat -c '%a:%U:%G' ${path}); else echo ${i} absent; fi`,
+  ].join(' ');
+}
+
+/** Shell that replaces the record line of path with its current size:mtime and the given sha256 (a shell word). */
+function recordLine(path: string, shaWord: string): string {
+  const p = quoteWord(path);
+  const tmp = `${CHECKSUM_RECORD}.tmp.$$`;
+  return `mkdir -p /var/lib/kubesmith && { awk -v p=${p} '$3!=p' ${CHECKSUM_RECORD} 2>/dev/null; echo ${shaWord} $(stat -c %s:%Y ${p}) ${p}; } > ${tmp} && mv -f ${tmp} ${CHECKSUM_RECORD}`;
+}
+
 function probeLine(r: Resource, i: number): string {
   switch (r.kind) {
     case 'file':
+      if (isLargeFile(r)) return largeFileProbe(r.path, i);
       return sh`if [ -f ${r.path} ]; then echo ${i} sha256 $(sha256sum < ${r.path}); echo ${i} meta $(stat -c '%a:%U:%G' ${r.path}); else echo ${i} absent; fi`;
     case 'directory':
       return sh`if [ -d ${r.path} ]; then echo ${i} meta $(stat -c '%a:%U:%G' ${r.path}); else echo ${i} absent; fi`;
@@ -218,6 +247,7 @@ export async function applyResources(
             : { localPath: r.content.localPath };
       const staged = await conn.stage(source, r.path);
       installs.push(conn.installCommand(staged, r.path, r));
+      if (isLargeFile(r)) installs.push(recordLine(r.path, contentSha256(r.content)));
     }
     if (installs.length) await conn.run(['sh', '-c', ['set -e', ...installs].join('\n')], { signal });
     const elapsed = Math.round(performance.now() - timed);

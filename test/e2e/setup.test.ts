@@ -146,6 +146,21 @@ describe.skipIf(unavailable)('setup 01-03 on three lab machines (all etcd + mast
     expect(await onHost(1, 'sysctl -n net.core.somaxconn')).toBe('32768');
   });
 
+  it('drift in a binary: the changed one is noticed by size and mtime, uploaded again, and recorded', async () => {
+    expect(await onHost(0, 'cat /var/lib/kubesmith/checksums')).toMatch(
+      /^[0-9a-f]{64} \d+:\d+ \/opt\/kube\/bin\/containerd$/m,
+    );
+    await onHost(0, 'printf x >> /opt/kube/bin/runc');
+    const run = await kubesmith('setup', LAB, '03', '--output', 'json');
+    expect(run.exitCode, run.all).toBe(0);
+    const changed = jsonEvents(run.stdout).filter(
+      (e) => e.type === 'action' && e.result.status === 'changed',
+    );
+    expect(changed.map((e) => `${e.host} ${e.result.target}`)).toEqual([`${LAB}-1 /opt/kube/bin/runc`]);
+    const again = await kubesmith('setup', LAB, '03', '--output', 'json');
+    expect(jsonEvents(again.stdout).find((e) => e.type === 'run-end').summary.changed).toBe(0);
+  });
+
   it('a new registry mirror writes hosts.toml and restarts nothing', async () => {
     const original = readFileSync(inventoryFile, 'utf8');
     const before = await restartStamps();
