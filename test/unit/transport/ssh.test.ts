@@ -147,6 +147,22 @@ describe.skipIf(unavailable)('SSH transport against a real OpenSSH server', () =
     root = await SshConnection.open(target());
   });
 
+  it('reaches a host through a bastion (forwardOut over a first connection)', async () => {
+    const conn = await SshConnection.open(
+      target({
+        address: '127.0.0.1',
+        bastion: { address: '127.0.0.1', port: sshd.port, user: 'root', identityFile: sshd.clientKey },
+      }),
+    );
+    try {
+      const result = await conn.run(['sh', '-c', 'echo $SSH_CONNECTION']);
+      // The target session comes from the bastion's sshd process, so both ends are loopback.
+      expect(result.stdout).toMatch(/^127\.0\.0\.1 \d+ 127\.0\.0\.1 \d+/);
+    } finally {
+      conn.close();
+    }
+  });
+
   it('reports a connection lost mid-command as such', async () => {
     const conn = await SshConnection.open(target());
     // Kills the sshd process serving this session.
