@@ -149,6 +149,15 @@ const etcd = z
   })
   .prefault({});
 
+const prepare = z
+  .strictObject({
+    ntpServers: z
+      .array(hostOrIp)
+      .default([])
+      .describe('Time servers for chrony on every host; empty leaves time sync as it is'),
+  })
+  .prefault({});
+
 const addons = z
   .strictObject({
     coredns: z.boolean().default(true),
@@ -179,6 +188,7 @@ export const inventorySchema = z.strictObject({
   ssh,
   artifacts,
   etcd,
+  prepare,
   addons,
   hosts: z.array(host).min(1, 'lists no hosts'),
 });

@@ -81,6 +81,39 @@ function installCommand(manager: HostFacts['packageManager'], packages: string[]
   return [manager, 'install', '-y', ...packages];
 }
 
+/** chrony pointed at prepare.ntpServers (Debian family: a sources.d file, reloaded on change). */
+function timeSync(ctx: StepContext, facts: HostFacts): Resource[] {
+  const servers = ctx.inventory.prepare.ntpServers;
+  if (servers.length === 0) return [];
+  if (facts.packageManager !== 'apt') {
+    ctx.log(
+      `prepare.ntpServers: only Debian-family hosts are configured so far; set chrony on ${facts.os.prettyName} by hand`,
+    );
+    return [];
+  }
+  const sources = '/etc/chrony/sources.d/kubesmith.sources';
+  const resources: Resource[] = [
+    {
+      kind: 'command',
+      title: 'install chrony',
+      argv: installCommand('apt', ['chrony']),
+      unless: ['sh', '-c', 'command -v chronyd >/dev/null'],
+    },
+    { kind: 'file', path: sources, content: render('chrony/kubesmith.sources', { servers }) },
+  ];
+  // A container cannot set the clock: chronyd's unit is skipped there, so it is not managed.
+  if (facts.container) {
+    ctx.log(
+      `inside a container (${facts.container}): chrony configured but not started (the host keeps the time)`,
+    );
+    return resources;
+  }
+  return [
+    ...resources,
+    { kind: 'service', name: 'chrony', enabled: true, state: 'started', restartOn: [sources] },
+  ];
+}
+
 export const prepare: Step = {
   id: 'prepare',
   title: 'Prepare the OS: host name, /etc/hosts, swap, kernel modules, sysctl, journald, limits, packages',
@@ -166,6 +199,7 @@ export const prepare: Step = {
         hint: 'the host has no working package source: configure a mirror, or install these packages by hand',
       },
       { kind: 'file', path: PATHS.marker, content: `${inventory.cluster.name}\n` },
+      ...timeSync(ctx, seen.facts),
     ];
     if (
       ['rhel', 'centos', 'rocky', 'almalinux', 'fedora'].some(

@@ -190,6 +190,19 @@ describe.skipIf(unavailable)('setup 01-03 on three lab machines (all etcd + mast
     }
   });
 
+  it('prepare.ntpServers configures chrony (not started inside a container)', async () => {
+    const original = readFileSync(inventoryFile, 'utf8');
+    writeFileSync(inventoryFile, `${original}prepare:\n  ntpServers: [time.lab.internal]\n`);
+    try {
+      const run = await kubesmith('setup', LAB, '01');
+      expect(run.exitCode, run.all).toBe(0);
+      expect(run.stdout).toContain('chrony configured but not started');
+      expect(await onHost(0, 'cat /etc/chrony/sources.d/kubesmith.sources')).toContain('server time.lab.internal iburst');
+    } finally {
+      writeFileSync(inventoryFile, original);
+    }
+  });
+
   it('verify passes on the built hosts', async () => {
     const run = await kubesmith('verify', LAB);
     expect(run.exitCode, run.all).toBe(0);
