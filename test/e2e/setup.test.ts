@@ -197,7 +197,9 @@ describe.skipIf(unavailable)('setup 01-03 on three lab machines (all etcd + mast
       const run = await kubesmith('setup', LAB, '01');
       expect(run.exitCode, run.all).toBe(0);
       expect(run.stdout).toContain('chrony configured but not started');
-      expect(await onHost(0, 'cat /etc/chrony/sources.d/kubesmith.sources')).toContain('server time.lab.internal iburst');
+      expect(await onHost(0, 'cat /etc/chrony/sources.d/kubesmith.sources')).toContain(
+        'server time.lab.internal iburst',
+      );
     } finally {
       writeFileSync(inventoryFile, original);
     }
