@@ -3,7 +3,7 @@ import { InputError, InterruptedError } from '../errors.js';
 import type { LoadedInventory } from '../inventory/load.js';
 import type { HostSpec } from '../inventory/schema.js';
 import { applyResources } from './apply.js';
-import type { EventSink, HostStatus, HostSummary, PlannedStep, RunSummary } from './events.js';
+import type { ErrorInfo, EventSink, HostStatus, HostSummary, PlannedStep, RunSummary } from './events.js';
 import { mapLimit } from './limit.js';
 import { hostsFor, type PlaybookEntry } from './playbook.js';
 import { errorInfo, HostPool } from './pool.js';
@@ -177,35 +177,27 @@ export async function runPlaybook(options: RunOptions): Promise<RunSummary> {
           },
         };
         let status: HostStatus = 'ok';
+        let error: ErrorInfo | undefined;
         try {
           if (!options.verifyOnly) await step.run(ctx);
           if (!dryRun && step.verify) await step.verify(ctx);
           status = changed > 0 ? 'changed' : 'ok';
-        } catch (error) {
+        } catch (failure) {
           status = 'failed';
-          const info = error instanceof InterruptedError ? { message: 'interrupted' } : errorInfo(error);
-          Object.assign(summary, { status, failedStep: step.id, error: info });
-          sink({
-            type: 'host-end',
-            step: step.id,
-            host: host.name,
-            status,
-            changed,
-            durationMs: Math.round(performance.now() - hostStarted),
-            error: info,
-          });
-          summary.changed += changed;
-          return;
+          error = failure instanceof InterruptedError ? { message: 'interrupted' } : errorInfo(failure);
+          Object.assign(summary, { status, failedStep: step.id, error });
         }
         summary.changed += changed;
-        if (summary.status !== 'failed' && status === 'changed') summary.status = 'changed';
+        if (status === 'changed' && summary.status === 'ok') summary.status = 'changed';
+        const durationMs = Math.round(performance.now() - hostStarted);
         sink({
           type: 'host-end',
           step: step.id,
           host: host.name,
           status,
           changed,
-          durationMs: Math.round(performance.now() - hostStarted),
+          durationMs,
+          ...(error ? { error } : {}),
         });
       },
     );

@@ -3,6 +3,7 @@ import { chmod, copyFile, mkdir, mkdtemp, readdir, rename, rm, stat, writeFile }
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { type BundleManifest, sha256File } from '../artifacts/bundle.js';
+import { KUBERNETES_BINARIES } from '../artifacts/catalog.js';
 
 interface DebianSource {
   name: string;
@@ -27,15 +28,7 @@ const DEBIAN_SOURCES: DebianSource[] = [
   { name: 'cni-plugins', package: 'containernetworking-plugins', files: { 'usr/lib/cni/': 'cni/bin/' } },
 ];
 
-const ABSENT = [
-  'kube-apiserver',
-  'kube-controller-manager',
-  'kube-scheduler',
-  'kubelet',
-  'kube-proxy',
-  'kubectl',
-  'crictl',
-].map((name) => ({
+const ABSENT = [...KUBERNETES_BINARIES, 'crictl'].map((name) => ({
   name,
   reason:
     'Debian 12 does not package them (kubectl only as 1.20); copy the official release binaries for the cluster version into the bundle bin/ and list them in manifest.json',
