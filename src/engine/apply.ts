@@ -254,19 +254,30 @@ export async function applyResources(
     for (const change of changes) results[change.index]!.durationMs += elapsed;
   }
 
-  await runCommands(conn, resources, observed, changedPaths, results, options);
-  await runServices(conn, resources, observed, changedPaths, results, options);
+  const applying: Applying = { conn, resources, observed, changedPaths, results, options };
+  await runCommands(applying);
+  await runServices(applying);
   return results;
 }
 
-async function runCommands(
-  conn: SshConnection,
-  resources: readonly Resource[],
-  observed: Observed[],
-  changedPaths: Set<string>,
-  results: ActionResult[],
-  options: ApplyOptions,
-): Promise<void> {
+/** One apply in progress: what was asked, what the probe saw, what changed so far. */
+interface Applying {
+  conn: SshConnection;
+  resources: readonly Resource[];
+  observed: Observed[];
+  changedPaths: Set<string>;
+  results: ActionResult[];
+  options: ApplyOptions;
+}
+
+async function runCommands({
+  conn,
+  resources,
+  observed,
+  changedPaths,
+  results,
+  options,
+}: Applying): Promise<void> {
   for (const [index, r] of resources.entries()) {
     if (r.kind !== 'command') continue;
     const guard = observed[index]?.get('guard');
@@ -287,14 +298,14 @@ async function runCommands(
   }
 }
 
-async function runServices(
-  conn: SshConnection,
-  resources: readonly Resource[],
-  observed: Observed[],
-  changedPaths: Set<string>,
-  results: ActionResult[],
-  options: ApplyOptions,
-): Promise<void> {
+async function runServices({
+  conn,
+  resources,
+  observed,
+  changedPaths,
+  results,
+  options,
+}: Applying): Promise<void> {
   const lines: string[] = [];
   const touched: number[] = [];
   for (const [index, r] of resources.entries()) {

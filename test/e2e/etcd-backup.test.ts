@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EtcdHttp } from './etcd-http.js';
-import { kubesmith, labShell, labUnavailable } from './harness.js';
+import { etcdLab, kubesmith, labShell, labUnavailable } from './harness.js';
 
 const unavailable = labUnavailable();
 if (unavailable) console.warn(`SKIP etcd backup/restore e2e: ${unavailable}`);
@@ -18,19 +18,7 @@ for (const walDir of ['', '/var/lib/etcd-wal']) {
 
   describe.skipIf(unavailable)(`etcd restore drill${walDir ? ` with the WAL in ${walDir}` : ''}`, () => {
     beforeAll(async () => {
-      await kubesmith('lab', 'down', '--name', LAB);
-      // Backups outlive the lab on purpose; this test starts its cluster from nothing.
-      rmSync(shell.clusterDir, { recursive: true, force: true });
-      const up = await kubesmith('lab', 'up', '3', '--name', LAB);
-      expect(up.exitCode, up.all).toBe(0);
-      shell.learn(up.stdout);
-      if (walDir) {
-        const file = join(shell.clusterDir, 'inventory.yaml');
-        writeFileSync(file, `${readFileSync(file, 'utf8')}etcd:\n  walDir: ${walDir}\n`);
-      }
-      const setup = await kubesmith('setup', LAB, '02');
-      expect(setup.exitCode, setup.all).toBe(0);
-      client = new EtcdHttp(join(shell.clusterDir, 'pki'), `https://${shell.addresses[0]}:2379`);
+      client = await etcdLab(LAB, 3, shell, walDir ? (t) => `${t}etcd:\n  walDir: ${walDir}\n` : undefined);
     });
     afterAll(async () => {
       client?.close();

@@ -1,9 +1,9 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EtcdHttp } from './etcd-http.js';
-import { kubesmith, labShell, labUnavailable } from './harness.js';
+import type { EtcdHttp } from './etcd-http.js';
+import { etcdLab, kubesmith, labShell, labUnavailable } from './harness.js';
 
 const unavailable = labUnavailable();
 if (unavailable) console.warn(`SKIP etcd membership e2e: ${unavailable}`);
@@ -49,14 +49,7 @@ describe.skipIf(unavailable)(
     let client: EtcdHttp;
 
     beforeAll(async () => {
-      await kubesmith('lab', 'down', '--name', LAB);
-      rmSync(shell.clusterDir, { recursive: true, force: true });
-      const up = await kubesmith('lab', 'up', '5', '--name', LAB);
-      expect(up.exitCode, up.all).toBe(0);
-      shell.learn(up.stdout);
-      const setup = await kubesmith('setup', LAB, '02');
-      expect(setup.exitCode, setup.all).toBe(0);
-      client = new EtcdHttp(join(shell.clusterDir, 'pki'), `https://${shell.addresses[0]}:2379`);
+      client = await etcdLab(LAB, 5, shell);
     });
     afterAll(async () => {
       client?.close();

@@ -1,6 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa, type Result } from 'execa';
+import { EtcdHttp } from './etcd-http.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const CLI = join(ROOT, 'dist', 'cli.js');
@@ -72,4 +73,29 @@ export function labShell(lab: string) {
       return (await execa('ssh', [...args, `root@${addresses[index]}`, command])).stdout;
     },
   };
+}
+
+/**
+ * A fresh lab of `count` machines with etcd set up (step 02) and a JSON-gateway client on
+ * member 1, for the etcd day-2 scenarios; `edit` may change the inventory before setup.
+ */
+export async function etcdLab(
+  lab: string,
+  count: number,
+  shell: ReturnType<typeof labShell>,
+  edit?: (inventory: string) => string,
+) {
+  await kubesmith('lab', 'down', '--name', lab);
+  // Backups outlive a lab on purpose; these scenarios start their cluster from nothing.
+  rmSync(shell.clusterDir, { recursive: true, force: true });
+  const up = await kubesmith('lab', 'up', String(count), '--name', lab);
+  if (up.exitCode !== 0) throw new Error(`lab up failed:\n${up.all}`);
+  shell.learn(up.stdout);
+  if (edit) {
+    const file = join(shell.clusterDir, 'inventory.yaml');
+    writeFileSync(file, edit(readFileSync(file, 'utf8')));
+  }
+  const setup = await kubesmith('setup', lab, '02');
+  if (setup.exitCode !== 0) throw new Error(`setup 02 failed:\n${setup.all}`);
+  return new EtcdHttp(join(shell.clusterDir, 'pki'), `https://${shell.addresses[0]}:2379`);
 }
