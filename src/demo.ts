@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { readBundleManifest } from './artifacts/bundle.js';
 import { loadPlaybook } from './engine/playbook.js';
-import { PACKAGE_ROOT } from './engine/template.js';
 import { kubesmithHome } from './home.js';
 import { bundleDir } from './lab/state.js';
+import { PACKAGE_ROOT } from './package-root.js';
 import { formatDuration, formatTable } from './render/table.js';
 
 const CLI = join(PACKAGE_ROOT, 'dist', 'cli.js');

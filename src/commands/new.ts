@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PACKAGE_ROOT } from '../engine/template.js';
 import { InputError } from '../errors.js';
 import { clusterPaths, kubesmithHome } from '../home.js';
+import { PACKAGE_ROOT } from '../package-root.js';
 import { checkClusterName } from './context.js';
 
 /** Scaffolds clusters/<name>/inventory.yaml from the example. */

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { InputError } from '../errors.js';
 import type { HostSpec, Inventory, Role } from '../inventory/schema.js';
 import { ROLES } from '../inventory/schema.js';
-import { PACKAGE_ROOT } from './template.js';
+import { PACKAGE_ROOT } from '../package-root.js';
 
 const group = z.union([z.literal('all'), z.enum(ROLES)]);
 

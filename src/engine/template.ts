@@ -1,11 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import Handlebars from 'handlebars';
 import { InputError } from '../errors.js';
-
-/** The package root: templates/ and playbooks/ sit beside dist/ and src/. */
-export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+import { PACKAGE_ROOT } from '../package-root.js';
 
 const handlebars = Handlebars.create();
 handlebars.registerHelper('join', (items: unknown[], separator: unknown) =>
