@@ -1,6 +1,7 @@
 import { createTwoFilesPatch } from 'diff';
-import { quote as quoteWord, sh } from '../transport/quote.js';
+import { sh } from '../transport/quote.js';
 import type { SshConnection } from '../transport/ssh.js';
+import { isLargeFile, type Observed, parseProbe, probeScript, recordLine } from './probe.js';
 import {
   type ActionResult,
   contentSha256,
@@ -10,81 +11,7 @@ import {
   type ServiceResource,
 } from './resources.js';
 
-/** What one probe line said about resource i: `i key value...`. */
-type Observed = Map<string, string>;
-
 const SYSTEMD_DIRS = ['/etc/systemd/', '/lib/systemd/', '/usr/lib/systemd/'];
-
-/**
- * Checksums of the large files kubesmith installed, by size and mtime: a warm run reads the
- * recorded sha256 instead of hashing hundreds of MB of binaries on every host.
- */
-export const CHECKSUM_RECORD = '/var/lib/kubesmith/checksums';
-
-function isLargeFile(r: Resource): boolean {
-  return r.kind === 'file' && typeof r.content === 'object' && !Buffer.isBuffer(r.content);
-}
-
-/** Prints the recorded sha256 when size:mtime still match the record, else hashes and records it. */
-function largeFileProbe(path: string, i: number): string {
-  return [
-    sh`if [ -f ${path} ]; then m=$(stat -c %s:%Y ${path});`,
-    sh`r=$(awk -v m="$m" -v p=${path} '$2==m && $3==p {print $1; exit}' ${CHECKSUM_RECORD} 2>/dev/null);`,
-    sh`if [ -z "$r" ]; then r=$(sha256sum < ${path}); r=\${r%% *};`,
-    `${recordLine(path, '"$r"')}; fi;`,
-    sh`echo ${i} sha256 "$r"; echo ${i} meta $(stat -c '%a:%U:%G' ${path}); else echo ${i} absent; fi`,
-  ].join(' ');
-}
-
-/** Shell that replaces the record line of path with its current size:mtime and the given sha256 (a shell word). */
-function recordLine(path: string, shaWord: string): string {
-  const p = quoteWord(path);
-  const tmp = `${CHECKSUM_RECORD}.tmp.$$`;
-  return `mkdir -p /var/lib/kubesmith && { awk -v p=${p} '$3!=p' ${CHECKSUM_RECORD} 2>/dev/null; echo ${shaWord} $(stat -c %s:%Y ${p}) ${p}; } > ${tmp} && mv -f ${tmp} ${CHECKSUM_RECORD}`;
-}
-
-function probeLine(r: Resource, i: number): string {
-  switch (r.kind) {
-    case 'file':
-      if (isLargeFile(r)) return largeFileProbe(r.path, i);
-      return sh`if [ -f ${r.path} ]; then echo ${i} sha256 $(sha256sum < ${r.path}); echo ${i} meta $(stat -c '%a:%U:%G' ${r.path}); else echo ${i} absent; fi`;
-    case 'directory':
-      return sh`if [ -d ${r.path} ]; then echo ${i} meta $(stat -c '%a:%U:%G' ${r.path}); else echo ${i} absent; fi`;
-    case 'symlink':
-      return sh`if [ -L ${r.path} ]; then echo ${i} link "$(readlink ${r.path})"; else echo ${i} absent; fi`;
-    case 'service':
-      return sh`systemctl show -p LoadState -p ActiveState -p UnitFileState ${`${r.name}.service`} 2>/dev/null | sed ${`s/^/${i} prop /`}`;
-    case 'command': {
-      const guards: string[] = [];
-      if (r.creates) guards.push(sh`[ -e ${r.creates} ]`);
-      if (r.unless) guards.push(sh`${r.unless} >/dev/null 2>&1`);
-      return guards.length
-        ? `if ${guards.join(' || ')}; then echo ${i} guard done; else echo ${i} guard todo; fi`
-        : `echo ${i} guard none`;
-    }
-  }
-}
-
-/** One remote command that reports the current state of every resource. */
-export function probeScript(resources: readonly Resource[]): string {
-  return resources.map(probeLine).join('\n');
-}
-
-export function parseProbe(stdout: string, count: number): Observed[] {
-  const observed = Array.from({ length: count }, () => new Map<string, string>());
-  for (const line of stdout.split('\n')) {
-    const match = line.match(/^(\d+) (\S+)(?: (.*))?$/);
-    if (!match) continue;
-    const [, index, key = '', rest = ''] = match;
-    const map = observed[Number(index)];
-    if (!map) continue;
-    if (key === 'prop') {
-      const eq = rest.indexOf('=');
-      map.set(rest.slice(0, eq), rest.slice(eq + 1));
-    } else map.set(key, key === 'sha256' ? (rest.split(' ')[0] ?? '') : rest);
-  }
-  return observed;
-}
 
 export interface PlannedChange {
   index: number;
@@ -191,8 +118,8 @@ export async function applyResources(
   if (resources.length === 0) return [];
   const { signal } = options;
   const started = performance.now();
-  const probe = await conn.run(['sh', '-c', probeScript(resources)], { signal });
-  const observed = parseProbe(probe.stdout, resources.length);
+  const probe = await conn.run(['sh', '-s'], { stdin: probeScript(resources), signal });
+  const observed = parseProbe(probe.stdout, resources);
   const probeMs = Math.round(performance.now() - started);
   const results: ActionResult[] = resources.map((r) => ({
     kind: r.kind,
@@ -234,22 +161,11 @@ export async function applyResources(
       return [];
     });
     if (prepare.length) await conn.run(['sh', '-c', ['set -e', ...prepare].join('\n')], { signal });
-    const installs: string[] = [];
-    for (const { resource: r } of changes) {
-      if (r.kind === 'symlink')
-        installs.push(sh`mkdir -p $(dirname ${r.path}) && ln -sfn ${r.target} ${r.path}`);
-      if (r.kind !== 'file') continue;
-      const source =
-        typeof r.content === 'string'
-          ? Buffer.from(r.content)
-          : Buffer.isBuffer(r.content)
-            ? r.content
-            : { localPath: r.content.localPath };
-      const staged = await conn.stage(source, r.path);
-      installs.push(conn.installCommand(staged, r.path, r));
-      if (isLargeFile(r)) installs.push(recordLine(r.path, contentSha256(r.content)));
-    }
-    if (installs.length) await conn.run(['sh', '-c', ['set -e', ...installs].join('\n')], { signal });
+    const installs = changes.flatMap(({ resource: r }) =>
+      r.kind === 'symlink' ? [sh`mkdir -p $(dirname ${r.path}) && ln -sfn ${r.target} ${r.path}`] : [],
+    );
+    installs.push(...(await stageFiles(conn, changes, signal)));
+    if (installs.length) await conn.run(['sh', '-s'], { stdin: ['set -e', ...installs].join('\n'), signal });
     const elapsed = Math.round(performance.now() - timed);
     for (const change of changes) results[change.index]!.durationMs += elapsed;
   }
@@ -258,6 +174,36 @@ export async function applyResources(
   await runCommands(applying);
   await runServices(applying);
   return results;
+}
+
+const PARALLEL_UPLOADS = 4;
+
+/**
+ * Streams the changed large files (a few at a time) and returns the shell that installs every
+ * changed file: small ones travel inside that script, base64-encoded, so they cost no round trip.
+ */
+async function stageFiles(
+  conn: SshConnection,
+  changes: readonly PlannedChange[],
+  signal?: AbortSignal,
+): Promise<string[]> {
+  const files = changes.flatMap(({ resource: r }) => (r.kind === 'file' ? [r] : []));
+  const large = files.filter(isLargeFile);
+  const staged = new Map<string, string>();
+  for (let next = 0; next < large.length; next += PARALLEL_UPLOADS) {
+    await Promise.all(
+      large.slice(next, next + PARALLEL_UPLOADS).map(async (r) => {
+        const { localPath } = r.content as { localPath: string };
+        staged.set(r.path, await conn.stage({ localPath }, r.path, signal));
+      }),
+    );
+  }
+  return files.map((r) => {
+    const stagedPath = staged.get(r.path);
+    if (stagedPath !== undefined)
+      return `${conn.installCommand(stagedPath, r.path, r)}\n${recordLine(r.path, contentSha256(r.content))}`;
+    return conn.inlineInstall(Buffer.from(r.content as string | Buffer), r.path, r);
+  });
 }
 
 /** One apply in progress: what was asked, what the probe saw, what changed so far. */

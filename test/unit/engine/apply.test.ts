@@ -1,0 +1,102 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, readlinkSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyResources } from '../../../src/engine/apply.js';
+import type { Resource } from '../../../src/engine/resources.js';
+import { KnownHosts } from '../../../src/transport/known-hosts.js';
+import { SshConnection } from '../../../src/transport/ssh.js';
+import { sshdUnavailable, TestSshd } from '../../helpers/sshd.js';
+
+const OTHER_SIZE = 3 * 1024 * 1024;
+const unavailable = sshdUnavailable();
+if (unavailable) console.warn(`SKIP apply tests against a real sshd: ${unavailable}`);
+
+describe.skipIf(unavailable)('applyResources: one probe, only what differs (real sshd on loopback)', () => {
+  let sshd: TestSshd;
+  let conn: SshConnection;
+  let dir: string;
+  let binary: Buffer;
+  let resources: Resource[];
+
+  beforeAll(async () => {
+    sshd = await TestSshd.start();
+    conn = await SshConnection.open({
+      name: 'apply-host',
+      address: '127.0.0.1',
+      port: sshd.port,
+      user: 'root',
+      identityFile: sshd.clientKey,
+      hostKeyPolicy: 'accept-new',
+      knownHosts: new KnownHosts(join(sshd.dir, 'known_hosts')),
+      connectTimeoutMs: 5000,
+    });
+    dir = join(sshd.dir, 'target');
+    binary = randomBytes(2 * 1024 * 1024);
+    const localPath = join(sshd.dir, 'tool.bin');
+    writeFileSync(localPath, binary);
+    const sha256 = createHash('sha256').update(binary).digest('hex');
+    const otherPath = join(sshd.dir, 'other.bin');
+    writeFileSync(otherPath, randomBytes(OTHER_SIZE));
+    const otherSha = createHash('sha256').update(readFileSync(otherPath)).digest('hex');
+    resources = [
+      { kind: 'directory', path: dir, mode: 0o750 },
+      { kind: 'file', path: join(dir, 'bin', 'tool'), content: { localPath, sha256 }, mode: 0o755 },
+      { kind: 'file', path: join(dir, 'bin', 'other'), content: { localPath: otherPath, sha256: otherSha } },
+      { kind: 'file', path: join(dir, 'secret.key'), content: 'not for others\n', mode: 0o600 },
+      { kind: 'file', path: join(dir, 'empty'), content: '' },
+      { kind: 'symlink', path: join(dir, 'tool'), target: join(dir, 'bin', 'tool') },
+      { kind: 'command', title: 'stamp', argv: ['touch', join(dir, 'stamp')], creates: join(dir, 'stamp') },
+    ];
+  });
+  afterAll(async () => {
+    conn?.close();
+    await sshd?.destroy();
+  });
+
+  const apply = async () => {
+    const before = { ...conn.stats };
+    const results = await applyResources(conn, resources, { dryRun: false });
+    return {
+      changed: results.filter((r) => r.status === 'changed').map((r) => r.target),
+      commands: conn.stats.commands - before.commands,
+      bytes: conn.stats.bytesUploaded - before.bytesUploaded,
+    };
+  };
+
+  it('creates every kind of resource, then a re-run is one probe that changes nothing', async () => {
+    const first = await apply();
+    expect(first.changed).toHaveLength(resources.length);
+    // Both binaries stream at once: every byte is counted (a lost update would undercount).
+    expect(first.bytes).toBe(binary.length + OTHER_SIZE + 'not for others\n'.length);
+    expect(readFileSync(join(dir, 'bin', 'tool')).equals(binary)).toBe(true);
+    expect(statSync(join(dir, 'bin', 'tool')).mode & 0o777).toBe(0o755);
+    expect(readFileSync(join(dir, 'secret.key'), 'utf8')).toBe('not for others\n');
+    expect(statSync(join(dir, 'secret.key')).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(dir, 'empty'), 'utf8')).toBe('');
+    expect(readlinkSync(join(dir, 'tool'))).toBe(join(dir, 'bin', 'tool'));
+    expect(readdirSync(join(dir, 'bin')).sort()).toEqual(['other', 'tool']);
+
+    const second = await apply();
+    expect(second).toEqual({ changed: [], commands: 1, bytes: 0 });
+  });
+
+  it('re-hashes a binary whose mtime moved and leaves it alone when the content is the same', async () => {
+    const past = new Date(Date.now() - 3_600_000);
+    utimesSync(join(dir, 'bin', 'tool'), past, past);
+    expect(await apply()).toEqual({ changed: [], commands: 1, bytes: 0 });
+  });
+
+  it('replaces only a binary whose content drifted, and only a file whose mode drifted', async () => {
+    writeFileSync(join(dir, 'bin', 'tool'), 'tampered');
+    const drifted = await apply();
+    expect(drifted.changed).toEqual([join(dir, 'bin', 'tool')]);
+    expect(drifted.bytes).toBe(binary.length);
+    expect(readFileSync(join(dir, 'bin', 'tool')).equals(binary)).toBe(true);
+
+    await conn.run(['chmod', '644', join(dir, 'secret.key')]);
+    const loosened = await apply();
+    expect(loosened.changed).toEqual([join(dir, 'secret.key')]);
+    expect(statSync(join(dir, 'secret.key')).mode & 0o777).toBe(0o600);
+  });
+});
