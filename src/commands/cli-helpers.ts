@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { ExitCode, InputError } from '../errors.js';
@@ -5,6 +6,8 @@ import type { GlobalOptions } from './context.js';
 
 export function interruptSignal(): AbortSignal {
   const controller = new AbortController();
+  // Every running remote command listens on this one signal: many hosts at once is normal.
+  setMaxListeners(0, controller.signal);
   process.on('SIGINT', () => {
     if (controller.signal.aborted) process.exit(ExitCode.interrupted);
     process.stderr.write('\ninterrupting: finishing cleanly (Ctrl-C again to exit at once)\n');

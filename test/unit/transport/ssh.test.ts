@@ -119,6 +119,35 @@ describe.skipIf(unavailable)('SSH transport against a real OpenSSH server', () =
     }
   });
 
+  it('streams uploads and stdin scripts through a sudo that reads the password first', async () => {
+    const conn = await SshConnection.open(target({ user: PASSWORD_USER, becomePassword: TEST_PASSWORD }));
+    try {
+      const local = join(sshd.dir, 'streamed.bin');
+      const data = randomBytes(3 * 1024 * 1024);
+      writeFileSync(local, data);
+      const dest = `/tmp/kubesmith-password-upload-${process.pid}`;
+      await conn.upload({ localPath: local }, dest, { mode: 0o600 });
+      expect(createHash('sha256').update(readFileSync(dest)).digest('hex')).toBe(
+        createHash('sha256').update(data).digest('hex'),
+      );
+      expect(statSync(dest).uid).toBe(0);
+      const script = await conn.run(['sh', '-s'], { stdin: 'whoami\necho second line\n' });
+      expect(script.stdout).toBe('root\nsecond line\n');
+    } finally {
+      conn.close();
+    }
+  });
+
+  it('sends no password to a sudo that does not ask for one (it would reach the command)', async () => {
+    const conn = await SshConnection.open(target({ user: SUDO_USER, becomePassword: TEST_PASSWORD }));
+    try {
+      const result = await conn.run(['cat'], { stdin: 'only this\n' });
+      expect(result.stdout).toBe('only this\n');
+    } finally {
+      conn.close();
+    }
+  });
+
   it('records a new host key, then refuses a changed one naming the file to fix', async () => {
     const file = join(sshd.dir, 'known_hosts_policy');
     const t = (policy: HostKeyPolicy) => target({ knownHosts: new KnownHosts(file), hostKeyPolicy: policy });
