@@ -2,6 +2,8 @@
  * npm run bench: times `setup all` cold and warm on 3 and 10 lab machines and counts remote
  * commands per host per step. Needs root (the lab). Prints one JSON summary.
  */
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 
@@ -23,8 +25,19 @@ interface RunEnd {
   summary: { changed: number; hosts: { commands: number; bytesUploaded: number }[] };
 }
 
+/** Busy and total CPU seconds of the whole machine so far (lab machines share its cores). */
+function cpuSeconds(): { busy: number; total: number } {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.reduce((a, b) => a + b, 0);
+  const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+  return { busy: (total - idle) / 100, total: total / 100 };
+}
+
 async function setup() {
+  const before = cpuSeconds();
   const { stdout, ms } = await kubesmith('setup', LAB, 'all', '--output', 'json');
+  const after = cpuSeconds();
+  const busy = after.busy - before.busy;
   const events = stdout
     .split('\n')
     .filter(Boolean)
@@ -35,6 +48,8 @@ async function setup() {
   return {
     wallMs: ms,
     engineMs: end.durationMs,
+    machineCpuBusySeconds: Number(busy.toFixed(1)),
+    machineCpuUtilization: Number((busy / (after.total - before.total)).toFixed(2)),
     changed: end.summary.changed,
     bytesUploaded: end.summary.hosts.reduce((n, h) => n + h.bytesUploaded, 0),
     maxCommandsPerHostPerStep: Math.max(...perHostPerStep),
@@ -51,9 +66,15 @@ async function main() {
     results[`machines_${count}`] = { labUpMs: up.ms, cold, warm };
   }
   await kubesmith('lab', 'down', '--name', LAB);
-  const three = results.machines_3 as { cold: { wallMs: number } };
-  const ten = results.machines_10 as { cold: { wallMs: number } };
+  type Cold = { cold: { wallMs: number; machineCpuBusySeconds: number } };
+  const three = results.machines_3 as Cold;
+  const ten = results.machines_10 as Cold;
+  results.cores = availableParallelism();
   results.coldRatio10to3 = Number((ten.cold.wallMs / three.cold.wallMs).toFixed(2));
+  // The lab's machines run on the deploy machine's own cores: the work grows with the machine count.
+  results.coldCpuRatio10to3 = Number(
+    (ten.cold.machineCpuBusySeconds / three.cold.machineCpuBusySeconds).toFixed(2),
+  );
   process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
 }
 
