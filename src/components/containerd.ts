@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { render } from '../engine/template.js';
 import type { Inventory } from '../inventory/schema.js';
 import { minorOf } from '../inventory/versions.js';
@@ -70,4 +71,39 @@ export function registryHostFiles(inv: Inventory): Map<string, string> {
     );
   }
   return files;
+}
+
+/** The parts of containerd's effective CRI config (Status verbose info.config) the step checks. */
+const criConfig = z
+  .object({
+    sandboxImage: z.string(),
+    containerd: z
+      .object({
+        runtimes: z.record(
+          z.string(),
+          z.object({ options: z.record(z.string(), z.unknown()).nullish() }).loose(),
+        ),
+      })
+      .loose(),
+    registry: z.object({ configPath: z.string() }).loose(),
+  })
+  .loose();
+
+/**
+ * What differs between the config containerd runs with (CRI Status, verbose: info.config) and
+ * what kubesmith rendered: catches a config written but never loaded.
+ */
+export function criConfigProblems(info: Record<string, string>, sandbox: string): string[] {
+  if (info.config === undefined) return ['the runtime did not report its config'];
+  const config = criConfig.parse(JSON.parse(info.config));
+  const problems: string[] = [];
+  if (config.sandboxImage !== sandbox)
+    problems.push(`sandbox image is ${config.sandboxImage}, not ${sandbox}`);
+  if (config.containerd.runtimes.runc?.options?.SystemdCgroup !== true)
+    problems.push('runc does not use the systemd cgroup driver');
+  if (config.registry.configPath !== CONTAINERD_PATHS.certsDir)
+    problems.push(
+      `registry config path is '${config.registry.configPath}', not ${CONTAINERD_PATHS.certsDir}`,
+    );
+  return problems;
 }

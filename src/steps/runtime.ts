@@ -1,10 +1,15 @@
-import { z } from 'zod';
-import { CONTAINERD_PATHS, containerdConfig, registryHostFiles } from '../components/containerd.js';
+import {
+  CONTAINERD_PATHS,
+  containerdConfig,
+  criConfigProblems,
+  registryHostFiles,
+  sandboxImage,
+} from '../components/containerd.js';
+import { CriClient } from '../cri/runtime.js';
 import type { Resource } from '../engine/resources.js';
 import type { Step } from '../engine/step.js';
 import { render } from '../engine/template.js';
 import { archOf, artifactsFor, binaryResources } from '../hostlib/artifacts.js';
-import { sh } from '../transport/quote.js';
 
 const BINARIES = ['bin/containerd', 'bin/containerd-shim-runc-v2', 'bin/ctr', 'bin/runc'];
 const CNI_REQUIRED = ['bridge', 'host-local', 'loopback', 'portmap'].map((p) => `cni/bin/${p}`);
@@ -23,16 +28,6 @@ const CNI_OPTIONAL = [
   'dhcp',
 ].map((p) => `cni/bin/${p}`);
 const OPTIONAL = ['bin/crictl', ...CNI_OPTIONAL];
-
-const criInfo = z.object({
-  status: z
-    .object({
-      conditions: z.array(
-        z.object({ type: z.string(), status: z.boolean(), message: z.string().optional() }).loose(),
-      ),
-    })
-    .loose(),
-});
 
 export const runtime: Step = {
   id: 'runtime',
@@ -103,24 +98,40 @@ export const runtime: Step = {
     await ctx.apply(resources);
   },
   async verify(ctx) {
-    const script = [
-      sh`ctr --address ${CONTAINERD_PATHS.socket} version >/dev/null || exit 3`,
-      "if command -v crictl >/dev/null; then echo '@@cri'; crictl info -o json; fi",
-    ].join('\n');
-    const result = await ctx.conn.exec(['sh', '-c', script], { signal: ctx.signal });
-    if (result.exitCode === 3)
-      throw new Error(
-        `containerd does not answer on ${CONTAINERD_PATHS.socket}; see journalctl -u containerd`,
-      );
-    if (result.exitCode !== 0)
-      throw new Error(`crictl info failed: ${result.stderr.trim().split('\n').pop()}`);
-    const cri = result.stdout.split('@@cri\n')[1];
-    if (cri) {
-      const runtimeReady = criInfo
-        .parse(JSON.parse(cri))
-        .status.conditions.find((c) => c.type === 'RuntimeReady');
+    const wanted = sandboxImage(ctx.inventory);
+    const { stream, stderr } = await ctx.conn.openStream([
+      'socat',
+      '-',
+      `UNIX-CONNECT:${CONTAINERD_PATHS.socket}`,
+    ]);
+    const cri = new CriClient(stream);
+    try {
+      const version = await cri.version();
+      const status = await cri.status();
+      const runtimeReady = status.conditions.find((c) => c.type === 'RuntimeReady');
       if (!runtimeReady?.status)
-        throw new Error(`CRI runtime not ready: ${runtimeReady?.message ?? 'no RuntimeReady condition'}`);
+        throw new Error(`CRI runtime not ready: ${runtimeReady?.message || 'no RuntimeReady condition'}`);
+      const problems = criConfigProblems(status.info, wanted);
+      if (problems.length)
+        throw new Error(
+          `containerd runs with another config than ${CONTAINERD_PATHS.config}: ${problems.join('; ')}; restart containerd`,
+        );
+      const network = status.conditions.find((c) => c.type === 'NetworkReady');
+      ctx.log(
+        `CRI answers: ${version.runtimeName} ${version.runtimeVersion} (API ${version.runtimeApiVersion}), runtime ready` +
+          (network?.status
+            ? ', network ready'
+            : '; network not ready until a CNI plugin is installed (step 06)'),
+      );
+    } catch (error) {
+      const why = stderr();
+      if (why)
+        throw new Error(`cannot reach containerd's CRI on ${CONTAINERD_PATHS.socket}: ${why}`, {
+          cause: error,
+        });
+      throw error;
+    } finally {
+      cri.close();
     }
   },
 };

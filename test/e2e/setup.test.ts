@@ -105,6 +105,8 @@ describe.skipIf(unavailable)('setup 01-03 on three lab machines (all etcd + mast
       expect(await onHost(i, 'systemctl is-active containerd')).toBe('active');
       expect(await onHost(i, 'ctr --address /run/containerd/containerd.sock version')).toMatch(/Server:/);
     }
+    // What `crictl info` asks (CRI RuntimeService Version and Status), through socat on each host.
+    expect(run.stdout.match(/CRI answers: containerd \S+ \(API v1\), runtime ready/g)).toHaveLength(3);
   });
 
   it('a re-run changes nothing, uploads nothing, restarts nothing, with at most 3 commands per host per step', async () => {
@@ -209,6 +211,21 @@ describe.skipIf(unavailable)('setup 01-03 on three lab machines (all etcd + mast
     const run = await kubesmith('verify', LAB);
     expect(run.exitCode, run.all).toBe(0);
     expect(run.stdout).toContain('etcd healthy: 3 members');
+  });
+
+  it('verify sees a containerd running with another config than the rendered one', async () => {
+    await onHost(
+      0,
+      'sed -i \'s#sandbox_image = .*#sandbox_image = "example.invalid/pause:0"#\' /etc/containerd/config.toml && systemctl restart containerd',
+    );
+    const drifted = await kubesmith('verify', LAB);
+    expect(drifted.exitCode).toBe(1);
+    expect(drifted.stdout).toContain(
+      'sandbox image is example.invalid/pause:0, not registry.k8s.io/pause:3.10.1',
+    );
+    const repaired = await kubesmith('setup', LAB, '03');
+    expect(repaired.exitCode, repaired.all).toBe(0);
+    expect((await kubesmith('verify', LAB)).exitCode).toBe(0);
   });
 
   describe('bad input reaches no host', () => {
