@@ -3,20 +3,30 @@ import { z } from 'zod';
 
 const links = z.array(z.object({ ifname: z.string() }).loose());
 
-export async function bridgeExists(name: string): Promise<boolean> {
+export async function linkExists(name: string): Promise<boolean> {
   const result = await execa('ip', ['-j', 'link', 'show', 'dev', name], { reject: false });
   return result.exitCode === 0 && links.parse(JSON.parse(result.stdout || '[]')).length > 0;
 }
 
 /** Creates the bridge, or adopts one left behind by an earlier run. */
 export async function ensureBridge(name: string, gateway: string): Promise<void> {
-  if (!(await bridgeExists(name))) await execa('ip', ['link', 'add', name, 'type', 'bridge']);
+  if (!(await linkExists(name))) await execa('ip', ['link', 'add', name, 'type', 'bridge']);
   await execa('ip', ['addr', 'replace', `${gateway}/24`, 'dev', name]);
   await execa('ip', ['link', 'set', name, 'up']);
 }
 
+/**
+ * Puts a running machine's host-side veth (nspawn names it vb-<machine>) back on the bridge:
+ * a bridge deleted and created again while machines ran leaves them cut off.
+ */
+export async function attachVeth(bridge: string, machine: string): Promise<void> {
+  const veth = `vb-${machine}`;
+  if (veth.length > 15 || !(await linkExists(veth))) return;
+  await execa('ip', ['link', 'set', veth, 'master', bridge]);
+}
+
 export async function removeBridge(name: string): Promise<void> {
-  if (await bridgeExists(name)) await execa('ip', ['link', 'del', name]);
+  if (await linkExists(name)) await execa('ip', ['link', 'del', name]);
 }
 
 const addresses = z.array(

@@ -6,7 +6,7 @@ import { mapLimit } from '../engine/limit.js';
 import { acquireLock } from '../engine/lock.js';
 import { clusterPaths } from '../home.js';
 import { ensureBase } from './base.js';
-import { ensureBridge, removeBridge, takenLabSubnets } from './bridge.js';
+import { attachVeth, ensureBridge, removeBridge, takenLabSubnets } from './bridge.js';
 import { ensureDebianBundle } from './debian-bundle.js';
 import { ensureLabTools } from './host-tools.js';
 import { writeLabCluster } from './inventory.js';
@@ -99,7 +99,7 @@ export async function labUp(count: number, options: LabOptions): Promise<LabUpRe
     const started: string[] = [];
     await mapLimit(state.machines, 8, async (machine) => {
       const dirs = machineDirs(paths.machines, machine.name);
-      if (isOurNspawn(machine.pid, dirs.root)) return;
+      if (isOurNspawn(machine.pid, dirs.root)) return attachVeth(state.bridge, machine.name);
       // Stale state from a killed run or a reboot: no live nspawn, maybe an orphaned init or a mount left behind.
       await halt(machine.pid, dirs.root);
       await unmountRoot(dirs);
