@@ -66,6 +66,11 @@ export class HostPool {
     return conn;
   }
 
+  /** Puts a new connection in place of the host's old one (after a reboot). */
+  replace(host: string, conn: SshConnection): void {
+    this.connections.set(host, conn);
+  }
+
   has(host: string): boolean {
     return this.connections.has(host);
   }

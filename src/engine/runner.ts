@@ -7,6 +7,7 @@ import type { ErrorInfo, EventSink, HostStatus, HostSummary, PlannedStep, RunSum
 import { mapLimit } from './limit.js';
 import { hostsFor, type PlaybookEntry } from './playbook.js';
 import { errorInfo, HostPool } from './pool.js';
+import { rebootHost } from './reboot.js';
 import type { RunContext, Step, StepContext } from './step.js';
 
 export interface RunOptions {
@@ -159,16 +160,27 @@ export async function runPlaybook(options: RunOptions): Promise<RunSummary> {
         sink({ type: 'host-start', step: step.id, host: host.name });
         const hostStarted = performance.now();
         let changed = 0;
-        const conn = pool.get(host.name);
+        const log = (message: string) => sink({ type: 'host-log', step: step.id, host: host.name, message });
         const ctx: StepContext = {
           ...runCtx,
           host,
-          conn,
-          log: (message) => sink({ type: 'host-log', step: step.id, host: host.name, message }),
-          read: (argv, execOptions) => conn.run(argv, { signal, ...execOptions }),
+          get conn() {
+            return pool.get(host.name);
+          },
+          log,
+          read: (argv, execOptions) => pool.get(host.name).run(argv, { signal, ...execOptions }),
+          reboot: async ({ timeoutMs = 600_000 } = {}) => {
+            if (options.verifyOnly) throw new Error(`step ${step.id}: verify must not reboot`);
+            changed++;
+            if (dryRun) return log('would reboot');
+            const rebootStarted = performance.now();
+            log('rebooting');
+            pool.replace(host.name, await rebootHost(pool.get(host.name), { timeoutMs, signal }));
+            log(`back after ${((performance.now() - rebootStarted) / 1000).toFixed(1)} s`);
+          },
           apply: async (resources) => {
             if (options.verifyOnly) throw new Error(`step ${step.id}: verify must not change anything`);
-            const results = await applyResources(conn, resources, { dryRun, signal });
+            const results = await applyResources(pool.get(host.name), resources, { dryRun, signal });
             for (const result of results) {
               if (result.status === 'changed') changed++;
               sink({ type: 'action', step: step.id, host: host.name, result });

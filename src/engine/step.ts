@@ -32,6 +32,11 @@ export interface StepContext extends RunContext {
   apply(resources: readonly Resource[]): Promise<ActionResult[]>;
   /** Runs a read-only command and throws unless it exits 0. */
   read(argv: Argv, options?: ExecOptions): Promise<ExecResult>;
+  /**
+   * Reboots the host and waits until it answers again with a new boot id; ctx.conn is then the
+   * new connection. Callers take turns (oneAtATime) so that no two hosts are down at once.
+   */
+  reboot(options?: { timeoutMs?: number }): Promise<void>;
 }
 
 export interface Step {

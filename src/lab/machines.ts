@@ -101,13 +101,31 @@ export async function hostKeyLine(dirs: MachineDirs, address: string): Promise<s
   return `${address} ${type} ${key}`;
 }
 
-/** Boots the machine under systemd-nspawn, detached; returns its pid. */
+/**
+ * Keeps systemd-nspawn running across reboots of the machine (nspawn exits 133 when the container
+ * asks to reboot) and passes a TERM on to it, waiting for the orderly poweroff to finish.
+ */
+const SUPERVISOR = [
+  'trap \'kill -TERM "$child" 2>/dev/null\' TERM INT',
+  'while :; do',
+  '  "$@" & child=$!',
+  '  wait "$child"; status=$?',
+  '  while kill -0 "$child" 2>/dev/null; do wait "$child"; status=$?; done',
+  '  [ "$status" -eq 133 ] || exit "$status"',
+  'done',
+].join('\n');
+
+/** Boots the machine under systemd-nspawn (restarted on reboot), detached; returns the supervisor's pid. */
 export function boot(dirs: MachineDirs, machine: LabMachine, bridge: string): number {
   const out = openSync(dirs.console, 'a');
   const child = spawn(
-    'systemd-nspawn',
-    // --keep-unit and --register=no: the deploy machine's PID 1 may not be systemd.
+    'sh',
     [
+      '-c',
+      SUPERVISOR,
+      'kubesmith-lab-machine',
+      'systemd-nspawn',
+      // --keep-unit and --register=no: the deploy machine's PID 1 may not be systemd.
       '--keep-unit',
       '--register=no',
       '--quiet',
@@ -162,7 +180,8 @@ export async function halt(pid: number | null, root: string): Promise<void> {
     process.kill(pid, 'SIGTERM');
     for (let i = 0; i < 75 && isOurNspawn(pid, root); i++) await sleep(200);
     if (isOurNspawn(pid, root)) {
-      process.kill(pid, 'SIGKILL');
+      // The supervisor leads its process group: nspawn goes with it.
+      process.kill(-pid, 'SIGKILL');
       for (let i = 0; i < 25 && isOurNspawn(pid, root); i++) await sleep(200);
     }
   }

@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunEvent } from '../../src/engine/events.js';
+import { runPlaybook } from '../../src/engine/runner.js';
+import { oneAtATime } from '../../src/engine/shared.js';
+import type { Step } from '../../src/engine/step.js';
+import { loadInventory } from '../../src/inventory/load.js';
 import {
   E2E_HOME,
   kubesmith,
@@ -60,10 +65,54 @@ describe.skipIf(unavailable)('kubesmith lab on real nspawn machines', () => {
     expect(check.stdout.match(/ ready /g)).toHaveLength(5);
   });
 
+  it('reboots hosts one at a time through the engine: each comes back with a new boot id', async () => {
+    const loaded = await loadInventory(join(E2E_HOME, 'clusters', LAB, 'inventory.yaml'));
+    const bootIds = new Map<string, string[]>();
+    const rolling: Step = {
+      id: 'rolling-reboot',
+      title: 'reboot every host, one at a time',
+      async run(ctx) {
+        const read = async () => (await ctx.read(['cat', '/proc/sys/kernel/random/boot_id'])).stdout.trim();
+        const before = await read();
+        await oneAtATime(ctx.shared, 'reboot', () => ctx.reboot({ timeoutMs: 60_000 }));
+        bootIds.set(ctx.host.name, [before, await read()]);
+      },
+    };
+    const logs: { host: string; message: string; at: number }[] = [];
+    const summary = await runPlaybook({
+      command: 'test',
+      loaded,
+      clusterDir: join(E2E_HOME, 'clusters', LAB),
+      knownHostsFile: join(E2E_HOME, 'clusters', LAB, 'known_hosts'),
+      entries: [{ step: rolling.id, hosts: 'all' }],
+      registry: new Map([[rolling.id, rolling]]),
+      sink: (e: RunEvent) => {
+        if (e.type === 'host-log') logs.push({ host: e.host, message: e.message, at: Date.now() });
+      },
+    });
+    expect(
+      summary.hosts.every((h) => h.status === 'changed'),
+      JSON.stringify(summary),
+    ).toBe(true);
+    expect(bootIds.size).toBe(5);
+    for (const [before, after] of bootIds.values()) expect(after).not.toBe(before);
+    // Down windows (from 'rebooting' to 'back after') never overlap.
+    const windows = [...bootIds.keys()]
+      .map((host) => {
+        const mine = logs.filter((l) => l.host === host);
+        const down = mine.find((l) => l.message === 'rebooting')!.at;
+        return [down, mine.find((l) => l.message.startsWith('back after'))!.at] as const;
+      })
+      .sort((a, b) => a[0] - b[0]);
+    for (let i = 1; i < windows.length; i++)
+      expect(windows[i]![0]).toBeGreaterThanOrEqual(windows[i - 1]![1]);
+  });
+
   it('recovers from a killed machine and a leftover mount', async () => {
-    const [pid] = await nspawnProcessesFor(join(labDir, 'machines', `${LAB}-2`));
-    expect(pid).toBeGreaterThan(0);
-    process.kill(pid!, 'SIGKILL');
+    // The supervisor and its systemd-nspawn, both killed: what an OOM kill or a kill -9 leaves.
+    const pids = await nspawnProcessesFor(join(labDir, 'machines', `${LAB}-2`));
+    expect(pids.length).toBeGreaterThan(0);
+    for (const pid of pids) process.kill(pid, 'SIGKILL');
     await new Promise((r) => setTimeout(r, 500));
     const status = await kubesmith('lab', 'status', '--name', LAB);
     expect(status.stdout).toMatch(new RegExp(`${LAB}-2 .* stopped`));
