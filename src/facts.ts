@@ -3,7 +3,7 @@ import type { SshConnection } from './transport/ssh.js';
 
 /** What kubesmith learns about a host in one remote command. */
 export interface HostFacts {
-  os: { id: string; idLike: string[]; versionId: string; prettyName: string };
+  os: { id: string; idLike: string[]; versionId: string; codename: string; prettyName: string };
   kernel: string;
   arch: string;
   cpus: number;
@@ -100,6 +100,7 @@ export function parseFacts(stdout: string, localMidpointMs: number): HostFacts {
       id: os.get('ID') ?? 'unknown',
       idLike: (os.get('ID_LIKE') ?? '').split(/\s+/).filter(Boolean),
       versionId: os.get('VERSION_ID') ?? '',
+      codename: os.get('VERSION_CODENAME') ?? '',
       prettyName: os.get('PRETTY_NAME') ?? 'unknown',
     },
     kernel: get('kernel'),

@@ -1,6 +1,7 @@
 import type { HostFacts } from './facts.js';
 import type { HostSpec, Inventory } from './inventory/schema.js';
 import { minorOf } from './inventory/versions.js';
+import { kernelSource } from './os/kernel-upgrade.js';
 
 export type Severity = 'block' | 'warn' | 'info';
 
@@ -56,8 +57,15 @@ export function hostFindings(
   if (osMin === undefined) add('warn', `${facts.os.prettyName} is not a tested distribution`);
   else if (Number.parseFloat(facts.os.versionId) < osMin)
     add('block', `${facts.os.prettyName} is too old; ${facts.os.id} ${osMin} or newer is needed`);
-  if (compareVersions(facts.kernel, '4.19') < 0)
-    add('block', `kernel ${facts.kernel} is older than 4.19, the minimum for Kubernetes`);
+  const upgrade = inventory.prepare.kernelUpgrade.enabled ? kernelSource(facts) : undefined;
+  if (upgrade && 'refused' in upgrade) add('block', `prepare.kernelUpgrade: ${upgrade.refused}`);
+  if (compareVersions(facts.kernel, '4.19') < 0 && upgrade && !('refused' in upgrade))
+    add('warn', `kernel ${facts.kernel} is older than 4.19; prepare.kernelUpgrade replaces it`);
+  else if (compareVersions(facts.kernel, '4.19') < 0)
+    add(
+      'block',
+      `kernel ${facts.kernel} is older than 4.19, the minimum for Kubernetes; upgrade it, or set prepare.kernelUpgrade.enabled: true`,
+    );
   else if (compareVersions(facts.kernel, '5.8') < 0)
     add('warn', `kernel ${facts.kernel}: 5.8 or newer is recommended for cgroup v2`);
   if (

@@ -155,6 +155,26 @@ const prepare = z
       .array(hostOrIp)
       .default([])
       .describe('Time servers for chrony on every host; empty leaves time sync as it is'),
+    kernelUpgrade: z
+      .strictObject({
+        enabled: z
+          .boolean()
+          .default(false)
+          .describe(
+            "Install the distribution's newer long-term kernel (EL: ELRepo kernel-lt; Debian: backports; Ubuntu: HWE) and reboot hosts one at a time",
+          ),
+        mirror: httpUrl
+          .optional()
+          .describe('EL: an ELRepo mirror root (the URL holding kernel/el9/...), e.g. a mirror inside China'),
+        rebootTimeoutSeconds: z
+          .number()
+          .int()
+          .min(60)
+          .max(3600)
+          .default(600)
+          .describe('How long to wait for a rebooted host to answer SSH again'),
+      })
+      .prefault({}),
   })
   .prefault({});
 

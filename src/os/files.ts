@@ -1,18 +1,28 @@
-const BEGIN = '# BEGIN kubesmith managed block: cluster hosts';
 const END = '# END kubesmith managed block';
 
-/** /etc/hosts with the cluster's hosts in one managed block; every other line stays as it was. */
+/** text with one managed block (replaced in place, or appended); every other line stays as it was. */
+export function withManagedBlock(current: string, name: string, body: readonly string[]): string {
+  const begin = `# BEGIN kubesmith managed block: ${name}`;
+  const lines = current.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  const start = lines.indexOf(begin);
+  const end = start >= 0 ? lines.indexOf(END, start) : -1;
+  const block = [begin, ...body, END];
+  if (start >= 0 && end > start) lines.splice(start, end - start + 1, ...block);
+  else lines.push(...block);
+  return `${lines.join('\n')}\n`;
+}
+
+/** /etc/hosts with the cluster's hosts in one managed block. */
 export function withHostsBlock(
   current: string,
   entries: readonly { address: string; names: string[] }[],
 ): string {
-  const lines = current.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  const start = lines.indexOf(BEGIN);
-  const end = lines.indexOf(END);
-  const kept = start >= 0 && end > start ? [...lines.slice(0, start), ...lines.slice(end + 1)] : lines;
-  const block = [BEGIN, ...entries.map((e) => `${e.address} ${e.names.join(' ')}`), END];
-  return `${[...kept, ...block].join('\n')}\n`;
+  return withManagedBlock(
+    current,
+    'cluster hosts',
+    entries.map((e) => `${e.address} ${e.names.join(' ')}`),
+  );
 }
 
 /** /etc/fstab with active swap entries commented out, or undefined when there are none. */

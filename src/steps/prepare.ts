@@ -11,6 +11,9 @@ import {
   sysctlMatchesScript,
   sysctlWritableScript,
 } from '../os/kernel.js';
+import { upgradeKernel } from '../os/kernel-upgrade.js';
+import { installCommand } from '../os/packages.js';
+import { timeSync } from '../os/time-sync.js';
 import { hostFindings } from '../preflight.js';
 import { sh } from '../transport/quote.js';
 
@@ -36,6 +39,8 @@ interface Observed {
   facts: HostFacts;
   hosts: string;
   fstab: string;
+  /** /etc/chrony.conf (the EL family's), empty when absent. */
+  chronyConf: string;
   modules: Map<string, boolean>;
   canModprobe: boolean;
   writable: Map<string, boolean>;
@@ -49,6 +54,7 @@ async function observe(ctx: StepContext): Promise<Observed> {
     FACTS_SCRIPT,
     "echo '@@hostsfile'; cat /etc/hosts",
     "echo '@@fstab'; cat /etc/fstab 2>/dev/null",
+    "echo '@@chronyconf'; cat /etc/chrony.conf 2>/dev/null",
     "echo '@@kernelprobe'",
     moduleProbeScript(modules),
     sysctlWritableScript(SYSCTL_SETTINGS),
@@ -63,55 +69,11 @@ async function observe(ctx: StepContext): Promise<Observed> {
     facts,
     hosts: section('hostsfile'),
     fstab: section('fstab'),
+    chronyConf: section('chronyconf'),
     modules: new Map(probe.filter((p) => p[0] === 'module').map((p) => [p[1] ?? '', p[2] === 'yes'])),
     canModprobe: probe.some((p) => p[0] === 'modprobe' && p[1] === 'yes'),
     writable: new Map(probe.filter((p) => p[0] === 'sysctl').map((p) => [p[1] ?? '', p[2] === 'rw'])),
   };
-}
-
-function installCommand(manager: HostFacts['packageManager'], packages: string[]): string[] {
-  if (manager === 'apt')
-    return ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-q', ...packages];
-  if (manager === 'none')
-    return [
-      'sh',
-      '-c',
-      sh`echo ${`missing packages (${packages.join(' ')}) and no apt-get, dnf or yum to install them`} >&2; exit 1`,
-    ];
-  return [manager, 'install', '-y', ...packages];
-}
-
-/** chrony pointed at prepare.ntpServers (Debian family: a sources.d file, reloaded on change). */
-function timeSync(ctx: StepContext, facts: HostFacts): Resource[] {
-  const servers = ctx.inventory.prepare.ntpServers;
-  if (servers.length === 0) return [];
-  if (facts.packageManager !== 'apt') {
-    ctx.log(
-      `prepare.ntpServers: only Debian-family hosts are configured so far; set chrony on ${facts.os.prettyName} by hand`,
-    );
-    return [];
-  }
-  const sources = '/etc/chrony/sources.d/kubesmith.sources';
-  const resources: Resource[] = [
-    {
-      kind: 'command',
-      title: 'install chrony',
-      argv: installCommand('apt', ['chrony']),
-      unless: ['sh', '-c', 'command -v chronyd >/dev/null'],
-    },
-    { kind: 'file', path: sources, content: render('chrony/kubesmith.sources', { servers }) },
-  ];
-  // A container cannot set the clock: chronyd's unit is skipped there, so it is not managed.
-  if (facts.container) {
-    ctx.log(
-      `inside a container (${facts.container}): chrony configured but not started (the host keeps the time)`,
-    );
-    return resources;
-  }
-  return [
-    ...resources,
-    { kind: 'service', name: 'chrony', enabled: true, state: 'started', restartOn: [sources] },
-  ];
 }
 
 export const prepare: Step = {
@@ -199,7 +161,7 @@ export const prepare: Step = {
         hint: 'the host has no working package source: configure a mirror, or install these packages by hand',
       },
       { kind: 'file', path: PATHS.marker, content: `${inventory.cluster.name}\n` },
-      ...timeSync(ctx, seen.facts),
+      ...timeSync(inventory.prepare.ntpServers, seen.facts, seen.chronyConf, ctx.log),
     ];
     if (
       ['rhel', 'centos', 'rocky', 'almalinux', 'fedora'].some(
@@ -226,6 +188,7 @@ export const prepare: Step = {
       );
     }
     await ctx.apply(resources);
+    if (inventory.prepare.kernelUpgrade.enabled) await upgradeKernel(ctx, seen.facts);
   },
   async verify(ctx) {
     const modules = requiredModules(ctx.inventory);

@@ -298,5 +298,19 @@ describe.skipIf(unavailable)('setup 01-03 on three lab machines (all etcd + mast
       expect(run.stdout).toMatch(/sudo for user 'plain' needs a password — hint: .*--ask-become-pass/);
       untouched(run.stdout);
     });
+
+    it('a kernel upgrade asked of machines that are containers', async () => {
+      const run = await kubesmith(
+        'setup',
+        '-i',
+        variant('kernel', (t) => `${t}prepare:\n  kernelUpgrade: { enabled: true }\n`),
+        '01',
+      );
+      expect(run.exitCode).toBe(1);
+      expect(run.stdout).toContain(
+        'prepare.kernelUpgrade: runs in a container (systemd-nspawn): its kernel belongs to the machine that runs it',
+      );
+      expect(run.stdout).toMatch(/0 change\(s\)/);
+    });
   });
 });

@@ -5,7 +5,7 @@ import { inventorySchema } from '../../src/inventory/schema.js';
 import { crossHostFindings, hostFindings } from '../../src/preflight.js';
 
 const facts = (overrides: Partial<HostFacts> = {}): HostFacts => ({
-  os: { id: 'debian', idLike: [], versionId: '12', prettyName: 'Debian 12' },
+  os: { id: 'debian', idLike: [], versionId: '12', codename: 'bookworm', prettyName: 'Debian 12' },
   kernel: '6.1.0-18-amd64',
   arch: 'x86_64',
   cpus: 4,
@@ -44,7 +44,18 @@ describe('preflight', () => {
     [{ cpus: 1 }, /at least 2/],
     [{ memoryMiB: 1024 }, /1700/],
     [{ clockSkewMs: 120_000 }, /clock is off/],
-    [{ os: { id: 'ubuntu', idLike: ['debian'], versionId: '18.04', prettyName: 'Ubuntu 18.04' } }, /too old/],
+    [
+      {
+        os: {
+          id: 'ubuntu',
+          idLike: ['debian'],
+          versionId: '18.04',
+          codename: 'bionic',
+          prettyName: 'Ubuntu 18.04',
+        },
+      },
+      /too old/,
+    ],
     [{ listeningPorts: [22, 2379] }, /2379.*already in use/],
   ] as const)('blocks %j', (override, message) => {
     expect(blocks(facts(override as Partial<HostFacts>)).join('\n')).toMatch(message);
