@@ -3,24 +3,9 @@ import type { HostFacts } from '../../src/facts.js';
 import type { HostSpec, Inventory } from '../../src/inventory/schema.js';
 import { inventorySchema } from '../../src/inventory/schema.js';
 import { crossHostFindings, hostFindings } from '../../src/preflight.js';
+import { hostFacts } from '../helpers/facts.js';
 
-const facts = (overrides: Partial<HostFacts> = {}): HostFacts => ({
-  os: { id: 'debian', idLike: [], versionId: '12', codename: 'bookworm', prettyName: 'Debian 12' },
-  kernel: '6.1.0-18-amd64',
-  arch: 'x86_64',
-  cpus: 4,
-  memoryMiB: 8000,
-  swapActive: false,
-  productUuid: 'a',
-  macs: ['52:54:00:00:00:01'],
-  listeningPorts: [22],
-  clockSkewMs: 20,
-  container: '',
-  cgroupVersion: 2,
-  kubesmithCluster: '',
-  packageManager: 'apt',
-  ...overrides,
-});
+const facts = hostFacts;
 
 const inventory = (version = '1.36.3'): Inventory =>
   inventorySchema.parse({

@@ -10,24 +10,10 @@ import {
   nextBootKernelScript,
 } from '../../../src/os/kernel-upgrade.js';
 import { hostFindings } from '../../../src/preflight.js';
+import { hostFacts } from '../../helpers/facts.js';
 
-const host = (os: Partial<HostFacts['os']>, extra: Partial<HostFacts> = {}): HostFacts => ({
-  os: { id: 'debian', idLike: [], versionId: '12', codename: 'bookworm', prettyName: 'a host', ...os },
-  kernel: '6.1.0-18-amd64',
-  arch: 'x86_64',
-  cpus: 4,
-  memoryMiB: 8000,
-  swapActive: false,
-  productUuid: 'a',
-  macs: [],
-  listeningPorts: [],
-  clockSkewMs: 0,
-  container: '',
-  cgroupVersion: 2,
-  kubesmithCluster: '',
-  packageManager: 'apt',
-  ...extra,
-});
+const host = (os: Partial<HostFacts['os']>, extra: Partial<HostFacts> = {}): HostFacts =>
+  hostFacts(extra, { prettyName: 'a host', ...os });
 
 const rocky9 = host(
   { id: 'rocky', idLike: ['rhel', 'centos', 'fedora'], versionId: '9.4' },
