@@ -1,4 +1,4 @@
-import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import type { BundleManifest } from '../artifacts/bundle.js';
@@ -26,9 +26,11 @@ async function writeBundle(
   const staging = `${dir}.building`;
   await rm(staging, { recursive: true, force: true });
   const byArtifact = new Map<string, LocalArtifactFile[]>();
+  const sizes = new Map<string, number>();
   for (const file of files) {
     await mkdir(dirname(join(staging, file.path)), { recursive: true });
     await copyFile(file.localPath, join(staging, file.path));
+    sizes.set(file.path, (await stat(file.localPath)).size);
     byArtifact.set(file.artifact, [...(byArtifact.get(file.artifact) ?? []), file]);
   }
   const manifest: BundleManifest = {
@@ -39,7 +41,7 @@ async function writeBundle(
       name,
       version: list[0]?.version ?? '',
       origin: 'catalog',
-      files: list.map((f) => ({ path: f.path, sha256: f.sha256, size: 0 })),
+      files: list.map((f) => ({ path: f.path, sha256: f.sha256, size: sizes.get(f.path) ?? 0 })),
     })),
     absent: [],
   };

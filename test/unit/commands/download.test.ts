@@ -1,0 +1,145 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readBundleManifest } from '../../../src/artifacts/bundle.js';
+import { type CatalogEntry, catalogFor } from '../../../src/artifacts/catalog.js';
+import { openCluster } from '../../../src/commands/context.js';
+import { download } from '../../../src/commands/download.js';
+
+const VERSION = '1.34.3';
+const UPSTREAMS = ['https://github.com', 'https://dl.k8s.io'];
+
+/**
+ * A real HTTP server on 127.0.0.1 laid out like the upstream release pages of every catalog
+ * entry (archives with the catalog's member paths, checksum files in each project's format),
+ * with test payloads instead of the real binaries, which cannot be fetched here.
+ */
+class FakeUpstream {
+  readonly files = new Map<string, Buffer>();
+  readonly payloads = new Map<string, Buffer>();
+  private server: Server | undefined;
+  base = '';
+
+  async build(entries: CatalogEntry[], work: string): Promise<void> {
+    const sums = new Map<string, string[]>();
+    for (const entry of entries) {
+      let artifact: Buffer;
+      if (entry.archive === 'tgz') {
+        const root = join(work, entry.name);
+        for (const [member, bundlePath] of Object.entries(entry.files)) {
+          const payload = Buffer.concat([Buffer.from(`${bundlePath}\n`), randomBytes(4096)]);
+          this.payloads.set(bundlePath, payload);
+          mkdirSync(dirname(join(root, member)), { recursive: true });
+          writeFileSync(join(root, member), payload, { mode: 0o755 });
+        }
+        const tgz = join(work, `${entry.name}.tgz`);
+        await execa('tar', ['-czf', tgz, '-C', root, '.']);
+        artifact = readFileSync(tgz);
+      } else {
+        artifact = Buffer.concat([Buffer.from(`${entry.name}\n`), randomBytes(4096)]);
+        this.payloads.set(Object.values(entry.files)[0]!, artifact);
+      }
+      this.files.set(entry.url, artifact);
+      if (!('url' in entry.checksum)) continue;
+      const sha = createHash('sha256').update(artifact).digest('hex');
+      const name = entry.checksum.entry ?? basename(entry.url);
+      sums.set(entry.checksum.url, [...(sums.get(entry.checksum.url) ?? []), `${sha}  ${name}`]);
+    }
+    for (const [url, lines] of sums) this.files.set(url, Buffer.from(`${lines.join('\n')}\n`));
+  }
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => {
+      const upstream = `https://${req.url?.slice(1)}`;
+      const body = this.files.get(upstream);
+      res.statusCode = body ? 200 : 404;
+      res.end(body ?? 'not found');
+    });
+    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
+    this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  stop(): Promise<void> {
+    return new Promise((r) => (this.server ? this.server.close(() => r()) : r()));
+  }
+}
+
+describe('kubesmith download --bundle, end to end against a local HTTP server', () => {
+  const upstream = new FakeUpstream();
+  let work: string;
+  let inventoryFile: string;
+
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'ks-download-'));
+    process.env.KUBESMITH_CACHE = join(work, 'cache');
+    await upstream.build(catalogFor(VERSION, 'amd64'), join(work, 'upstream'));
+    await upstream.start();
+    const mirrors = UPSTREAMS.map((u) => `    ${u}: ${upstream.base}/${u.slice('https://'.length)}`).join(
+      '\n',
+    );
+    inventoryFile = join(work, 'inventory.yaml');
+    writeFileSync(join(work, 'id_ed25519'), 'never used: download touches no host\n', { mode: 0o600 });
+    writeFileSync(
+      inventoryFile,
+      `cluster: { name: offline, kubernetesVersion: ${VERSION} }\nssh: { identityFile: ${work}/id_ed25519 }\nartifacts:\n  mirrors:\n${mirrors}\nhosts:\n  - { name: m1, address: 10.0.0.1, roles: [etcd, master] }\n`,
+    );
+  });
+  afterAll(async () => {
+    await upstream.stop();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('fetches every artifact through the mirrors, verifies it, and writes a bundle that reads back', async () => {
+    const cluster = await openCluster(undefined, { inventory: inventoryFile, home: join(work, 'home') });
+    const out = join(work, 'offline.tar');
+    const result = await download(cluster, { arches: ['amd64'], bundle: out, say: () => undefined });
+    expect(result.bundle).toBe(out);
+
+    const unpacked = join(work, 'unpacked');
+    mkdirSync(unpacked);
+    await execa('tar', ['-xf', out, '-C', unpacked]);
+    const manifest = await readBundleManifest(unpacked);
+    const inBundle = manifest.artifacts.flatMap((a) => a.files);
+    expect(inBundle.map((f) => f.path).sort()).toEqual([...upstream.payloads.keys()].sort());
+    for (const file of inBundle) {
+      const bytes = readFileSync(join(unpacked, file.path));
+      expect(bytes.equals(upstream.payloads.get(file.path)!), file.path).toBe(true);
+      expect(file.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+      expect(file.size).toBe(bytes.length);
+    }
+
+    // The air-gapped side: the same inventory pointed at the unpacked bundle checks every file.
+    const offline = join(work, 'offline.yaml');
+    writeFileSync(
+      offline,
+      `cluster: { name: offline, kubernetesVersion: ${VERSION} }\nssh: { identityFile: ${work}/id_ed25519 }\nartifacts: { source: dir, dir: ${unpacked} }\nhosts:\n  - { name: m1, address: 10.0.0.1, roles: [etcd, master] }\n`,
+    );
+    const fromBundle = await download(
+      await openCluster(undefined, { inventory: offline, home: join(work, 'home') }),
+      {
+        arches: ['amd64'],
+        say: () => undefined,
+      },
+    );
+    expect(fromBundle.files).toBe(inBundle.length);
+  });
+
+  it('refuses an artifact whose published checksum does not match, and writes no bundle', async () => {
+    const etcd = catalogFor(VERSION, 'amd64').find((e) => e.name === 'etcd')!;
+    upstream.files.set(etcd.url, Buffer.from('not what SHA256SUMS describes'));
+    rmSync(join(work, 'cache'), { recursive: true, force: true });
+    const cluster = await openCluster(undefined, { inventory: inventoryFile, home: join(work, 'home') });
+    const out = join(work, 'refused.tar');
+    const error = await download(cluster, { arches: ['amd64'], bundle: out, say: () => undefined }).catch(
+      (e: Error) => e,
+    );
+    expect(String(error)).toMatch(/sha256/i);
+    expect(String(error)).toContain('etcd');
+    expect(() => readFileSync(out)).toThrow();
+  });
+});
