@@ -29,14 +29,43 @@ interface ComponentVersions {
   runc: string;
   cni: string;
   crictl: string;
+  nerdctl: string;
 }
 
 /** etcd follows kubeadm's SupportedEtcdVersion; the runtime pieces are the releases current with each minor. */
 export const COMPONENTS: Record<string, ComponentVersions> = {
-  '1.34': { etcd: '3.6.7', containerd: '2.1.4', runc: '1.3.0', cni: '1.7.1', crictl: '1.34.0' },
-  '1.35': { etcd: '3.6.7', containerd: '2.1.4', runc: '1.3.0', cni: '1.7.1', crictl: '1.35.0' },
-  '1.36': { etcd: '3.6.7', containerd: '2.2.0', runc: '1.3.3', cni: '1.8.0', crictl: '1.36.0' },
-  '1.37': { etcd: '3.6.7', containerd: '2.2.0', runc: '1.3.3', cni: '1.8.0', crictl: '1.37.0' },
+  '1.34': {
+    etcd: '3.6.7',
+    containerd: '2.1.4',
+    runc: '1.3.0',
+    cni: '1.7.1',
+    crictl: '1.34.0',
+    nerdctl: '2.1.2',
+  },
+  '1.35': {
+    etcd: '3.6.7',
+    containerd: '2.1.4',
+    runc: '1.3.0',
+    cni: '1.7.1',
+    crictl: '1.35.0',
+    nerdctl: '2.1.2',
+  },
+  '1.36': {
+    etcd: '3.6.7',
+    containerd: '2.2.0',
+    runc: '1.3.3',
+    cni: '1.8.0',
+    crictl: '1.36.0',
+    nerdctl: '2.2.1',
+  },
+  '1.37': {
+    etcd: '3.6.7',
+    containerd: '2.2.0',
+    runc: '1.3.3',
+    cni: '1.8.0',
+    crictl: '1.37.0',
+    nerdctl: '2.2.1',
+  },
 };
 
 const GITHUB = 'https://github.com';
@@ -132,6 +161,18 @@ export function catalogFor(kubernetesVersion: string, arch: Arch): CatalogEntry[
       },
       archive: 'tgz',
       files: { crictl: 'bin/crictl' },
+    },
+    {
+      // Optional: installed only with artifacts.nerdctl (a docker-like CLI for containerd).
+      name: 'nerdctl',
+      version: v.nerdctl,
+      url: `${GITHUB}/containerd/nerdctl/releases/download/v${v.nerdctl}/nerdctl-${v.nerdctl}-linux-${arch}.tar.gz`,
+      checksum: {
+        url: `${GITHUB}/containerd/nerdctl/releases/download/v${v.nerdctl}/SHA256SUMS`,
+        entry: `nerdctl-${v.nerdctl}-linux-${arch}.tar.gz`,
+      },
+      archive: 'tgz',
+      files: { nerdctl: 'bin/nerdctl' },
     },
     ...KUBERNETES_BINARIES.map(
       (name): CatalogEntry => ({

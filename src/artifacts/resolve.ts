@@ -98,27 +98,34 @@ async function fromBundle(
 /** Downloads (or reuses from the cache) one catalog entry and unpacks it; returns its files by bundle path. */
 export async function fetchEntry(
   entry: CatalogEntry,
-  mirrors: Record<string, string>,
+  artifacts: Pick<Inventory['artifacts'], 'mirrors' | 'sha256'>,
   options: ResolveOptions,
 ): Promise<LocalArtifactFile[]> {
   const dir = join(options.cacheDir, entry.name, entry.version, options.arch);
+  const archive = join(dir, basename(entry.url));
   const index = join(dir, 'files.json');
+  const pinned =
+    artifacts.sha256[basename(entry.url)] ?? ('sha256' in entry.checksum ? entry.checksum.sha256 : undefined);
   const cached = await readFile(index, 'utf8').then(
     (t) => JSON.parse(t) as LocalArtifactFile[],
     () => undefined,
   );
-  if (cached?.every((f) => existsSync(f.localPath))) return cached;
+  // A pin added after the download still applies to what the cache holds.
+  const cacheUsable =
+    cached?.every((f) => existsSync(f.localPath)) &&
+    (pinned === undefined || (existsSync(archive) && (await checkedSha(archive)) === pinned));
+  if (cached && cacheUsable) return cached;
   options.say?.(`downloading ${entry.name} ${entry.version} (${options.arch})`);
+  const { mirrors } = artifacts;
   const checksum =
-    'sha256' in entry.checksum
-      ? { sha256: entry.checksum.sha256 }
-      : { checksumUrl: mirrored(entry.checksum.url, mirrors), checksumEntry: entry.checksum.entry };
-  const download = await downloadVerified(
-    mirrored(entry.url, mirrors),
-    join(dir, basename(entry.url)),
-    checksum,
-    { signal: options.signal },
-  );
+    pinned !== undefined
+      ? { sha256: pinned }
+      : 'url' in entry.checksum
+        ? { checksumUrl: mirrored(entry.checksum.url, mirrors), checksumEntry: entry.checksum.entry }
+        : { sha256: entry.checksum.sha256 };
+  const download = await downloadVerified(mirrored(entry.url, mirrors), archive, checksum, {
+    signal: options.signal,
+  });
   const files: LocalArtifactFile[] = [];
   if (entry.archive === 'tgz') {
     const unpacked = join(dir, 'unpacked');
@@ -175,7 +182,7 @@ export async function resolveArtifactFiles(
   );
   const out = new Map<string, LocalArtifactFile>();
   for (const entry of entries) {
-    for (const file of await fetchEntry(entry, artifacts.mirrors, options)) out.set(file.path, file);
+    for (const file of await fetchEntry(entry, artifacts, options)) out.set(file.path, file);
   }
   const missing = paths.filter((p) => !out.has(p));
   if (missing.length)

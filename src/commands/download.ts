@@ -80,7 +80,7 @@ export async function download(
   for (const arch of options.arches) {
     for (const entry of catalogFor(inventory.cluster.kubernetesVersion, arch)) {
       files.push(
-        ...(await fetchEntry(entry, inventory.artifacts.mirrors, {
+        ...(await fetchEntry(entry, inventory.artifacts, {
           arch,
           cacheDir: cacheDir(),
           signal: options.signal,

@@ -1,3 +1,5 @@
+import { basename } from 'node:path';
+import { catalogFor } from '../artifacts/catalog.js';
 import type { Problem } from '../errors.js';
 import { type Cidr, cidrContains, cidrSize, cidrsOverlap, parseCidr } from './net.js';
 import type { Inventory } from './schema.js';
@@ -113,6 +115,20 @@ function otherRules(inv: Inventory): PathProblem[] {
   const out: PathProblem[] = [];
   if (inv.artifacts.source === 'dir' && !inv.artifacts.dir) {
     out.push(problem(['artifacts', 'dir'], 'is required when artifacts.source is dir'));
+  }
+  const downloaded = new Set(
+    (['amd64', 'arm64'] as const).flatMap((arch) =>
+      catalogFor(inv.cluster.kubernetesVersion, arch).map((e) => basename(e.url)),
+    ),
+  );
+  for (const name of Object.keys(inv.artifacts.sha256)) {
+    if (!downloaded.has(name))
+      out.push(
+        problem(
+          ['artifacts', 'sha256', name],
+          `is not a file Kubernetes ${inv.cluster.kubernetesVersion} downloads; pin one of: ${[...downloaded].sort().join(', ')}`,
+        ),
+      );
   }
   if (inv.etcd.walDir && inv.etcd.walDir === inv.etcd.dataDir) {
     out.push(problem(['etcd', 'walDir'], 'must differ from etcd.dataDir (or be empty)'));

@@ -137,7 +137,20 @@ const artifacts = z
     source: z.enum(['download', 'dir']).default('download'),
     dir: localPath.nullable().default(null).describe('Bundle directory, required when source is dir'),
     mirrors: z.record(httpUrl, httpUrl).default({}).describe('URL prefix rewrites, e.g. for mainland China'),
+    sha256: z
+      .record(
+        z.string().regex(/^[A-Za-z0-9._+-]+$/, 'must be a downloaded file name'),
+        z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 in lower-case hex'),
+      )
+      .default({})
+      .describe(
+        'Pinned sha256 by downloaded file name (e.g. etcd-v3.6.7-linux-amd64.tar.gz); wins over the catalog and the published checksum files',
+      ),
     binDir: absolutePath.default('/opt/kube/bin'),
+    nerdctl: z
+      .boolean()
+      .default(false)
+      .describe('Also install nerdctl (a docker-like CLI for containerd) on masters and nodes'),
   })
   .prefault({});
 

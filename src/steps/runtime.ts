@@ -28,12 +28,15 @@ const CNI_OPTIONAL = [
   'dhcp',
 ].map((p) => `cni/bin/${p}`);
 const OPTIONAL = ['bin/crictl', ...CNI_OPTIONAL];
+const optionalFor = (ctx: { inventory: { artifacts: { nerdctl: boolean } } }) =>
+  ctx.inventory.artifacts.nerdctl ? [...OPTIONAL, 'bin/nerdctl'] : OPTIONAL;
 
 export const runtime: Step = {
   id: 'runtime',
   title: 'Container runtime: containerd, runc, CNI plugins, crictl; config for the installed version',
   async preflight(ctx) {
-    for (const arch of ctx.arches) await artifactsFor(ctx, arch, [...BINARIES, ...CNI_REQUIRED], OPTIONAL);
+    for (const arch of ctx.arches)
+      await artifactsFor(ctx, arch, [...BINARIES, ...CNI_REQUIRED], optionalFor(ctx));
   },
   async run(ctx) {
     const { inventory } = ctx;
@@ -44,11 +47,13 @@ export const runtime: Step = {
       'uname -m; mkdir -p /var/lib/containerd; stat -fc %T /var/lib/containerd',
     ]);
     const [uname = '', fsType = ''] = stdout.trim().split('\n');
-    const files = await artifactsFor(ctx, archOf(uname), [...BINARIES, ...CNI_REQUIRED], OPTIONAL);
+    const files = await artifactsFor(ctx, archOf(uname), [...BINARIES, ...CNI_REQUIRED], optionalFor(ctx));
     const version = files.get('bin/containerd')!.version;
     const snapshotter = fsType === 'overlayfs' ? 'native' : 'overlayfs';
     if (snapshotter === 'native')
       ctx.log('/var/lib/containerd is on overlayfs: using the native snapshotter');
+    if (inventory.artifacts.nerdctl && !files.has('bin/nerdctl'))
+      ctx.log('artifacts.nerdctl: nerdctl is not in the artifact source; not installed');
     if (!files.has('bin/crictl'))
       ctx.log(
         'crictl is not in the artifact source: not installed (Kubernetes does not need it; debugging does)',

@@ -129,6 +129,59 @@ describe('kubesmith download --bundle, end to end against a local HTTP server', 
     expect(fromBundle.files).toBe(inBundle.length);
   });
 
+  it('a sha256 pinned in the inventory wins over a checksum file the mirror serves, also for the cache', async () => {
+    const etcd = catalogFor(VERSION, 'amd64').find((e) => e.name === 'etcd')!;
+    const sums = upstream.files.get((etcd.checksum as { url: string }).url)!;
+    const original = upstream.files.get(etcd.url)!;
+    const pin = createHash('sha256').update(original).digest('hex');
+    // A mirror that serves another (well-formed) archive with a checksum file to match it.
+    const other = join(work, 'other-etcd');
+    for (const member of Object.keys(etcd.files)) {
+      mkdirSync(dirname(join(other, member)), { recursive: true });
+      writeFileSync(join(other, member), 'not the etcd the pin names');
+    }
+    await execa('tar', ['-czf', `${other}.tgz`, '-C', other, '.']);
+    const swapped = readFileSync(`${other}.tgz`);
+    const swappedSha = createHash('sha256').update(swapped).digest('hex');
+    upstream.files.set(etcd.url, swapped);
+    upstream.files.set(
+      (etcd.checksum as { url: string }).url,
+      Buffer.from(sums.toString().replace(pin, swappedSha)),
+    );
+    try {
+      rmSync(join(work, 'cache'), { recursive: true, force: true });
+      const unpinned = await openCluster(undefined, { inventory: inventoryFile, home: join(work, 'home') });
+      // Without a pin the swap is accepted (its checksum file agrees) and lands in the cache.
+      await download(unpinned, { arches: ['amd64'], say: () => undefined });
+
+      const pinnedFile = join(work, 'pinned.yaml');
+      writeFileSync(
+        pinnedFile,
+        readFileSync(inventoryFile, 'utf8').replace(
+          'artifacts:\n',
+          `artifacts:\n  sha256: { ${basename(etcd.url)}: "${pin}" }\n`,
+        ),
+      );
+      const pinned = await openCluster(undefined, { inventory: pinnedFile, home: join(work, 'home') });
+      const error = await download(pinned, { arches: ['amd64'], say: () => undefined }).catch(
+        (e: Error) => e,
+      );
+      expect(String(error)).toContain(pin);
+      upstream.files.set(etcd.url, original);
+      const fixed = await download(pinned, {
+        arches: ['amd64'],
+        bundle: join(work, 'pinned-bundle'),
+        say: () => undefined,
+      });
+      expect(fixed.files).toBe(upstream.payloads.size);
+      const etcdBinary = readFileSync(join(work, 'pinned-bundle', 'bin', 'etcd'));
+      expect(etcdBinary.equals(upstream.payloads.get('bin/etcd')!)).toBe(true);
+    } finally {
+      upstream.files.set(etcd.url, original);
+      upstream.files.set((etcd.checksum as { url: string }).url, sums);
+    }
+  });
+
   it('refuses an artifact whose published checksum does not match, and writes no bundle', async () => {
     const etcd = catalogFor(VERSION, 'amd64').find((e) => e.name === 'etcd')!;
     upstream.files.set(etcd.url, Buffer.from('not what SHA256SUMS describes'));
