@@ -168,6 +168,11 @@ const prepare = z
       .array(hostOrIp)
       .default([])
       .describe('Time servers for chrony on every host; empty leaves time sync as it is'),
+    selinuxPermissive: z
+      .boolean()
+      .default(true)
+      .describe('Red Hat family: set SELinux permissive (now and in /etc/selinux/config)'),
+    stopFirewalld: z.boolean().default(true).describe('Red Hat family: stop and disable firewalld'),
     kernelUpgrade: z
       .strictObject({
         enabled: z

@@ -3,8 +3,8 @@ import { oneAtATime } from '../engine/shared.js';
 import type { StepContext } from '../engine/step.js';
 import type { HostFacts } from '../facts.js';
 import { sh } from '../transport/quote.js';
+import { isRedHatFamily } from './red-hat.js';
 
-const EL_IDS = ['rhel', 'centos', 'rocky', 'almalinux', 'ol'];
 export const ELREPO_ROOT = 'https://elrepo.org/linux';
 const ELREPO_KEYS = ['RPM-GPG-KEY-elrepo.org', 'RPM-GPG-KEY-v2-elrepo.org'];
 export const ELREPO_REPO_FILE = '/etc/yum.repos.d/kubesmith-elrepo-kernel.repo';
@@ -24,7 +24,7 @@ export function kernelSource(facts: HostFacts): KernelSource | { refused: string
       refused: `runs in a container (${facts.container}): its kernel belongs to the machine that runs it; set prepare.kernelUpgrade.enabled: false`,
     };
   const { id, idLike, versionId, codename, prettyName } = facts.os;
-  if (EL_IDS.includes(id) || (idLike.includes('rhel') && id !== 'fedora')) {
+  if (isRedHatFamily(facts) && id !== 'fedora') {
     const major = Number.parseInt(versionId, 10);
     if (facts.packageManager !== 'dnf' && facts.packageManager !== 'yum')
       return { refused: `${prettyName} has no dnf or yum to install ELRepo's kernel-lt` };

@@ -13,6 +13,7 @@ import {
 } from '../os/kernel.js';
 import { upgradeKernel } from '../os/kernel-upgrade.js';
 import { installCommand } from '../os/packages.js';
+import { redHatSecurity } from '../os/red-hat.js';
 import { timeSync } from '../os/time-sync.js';
 import { hostFindings } from '../preflight.js';
 import { sh } from '../transport/quote.js';
@@ -162,31 +163,8 @@ export const prepare: Step = {
       },
       { kind: 'file', path: PATHS.marker, content: `${inventory.cluster.name}\n` },
       ...timeSync(inventory.prepare.ntpServers, seen.facts, seen.chronyConf, ctx.log),
+      ...redHatSecurity(seen.facts, inventory.prepare),
     ];
-    if (
-      ['rhel', 'centos', 'rocky', 'almalinux', 'fedora'].some(
-        (id) => seen.facts.os.id === id || seen.facts.os.idLike.includes(id),
-      )
-    ) {
-      resources.push(
-        {
-          kind: 'command',
-          title: 'SELinux permissive',
-          argv: [
-            'sh',
-            '-c',
-            "setenforce 0; sed -i 's/^SELINUX=enforcing/SELINUX=permissive/' /etc/selinux/config",
-          ],
-          unless: ['sh', '-c', '! command -v getenforce >/dev/null || [ "$(getenforce)" != Enforcing ]'],
-        },
-        {
-          kind: 'command',
-          title: 'firewalld off',
-          argv: ['systemctl', 'disable', '--now', 'firewalld'],
-          unless: ['sh', '-c', '! systemctl is-active -q firewalld'],
-        },
-      );
-    }
     await ctx.apply(resources);
     if (inventory.prepare.kernelUpgrade.enabled) await upgradeKernel(ctx, seen.facts);
   },
