@@ -23,7 +23,7 @@ export function kernelSource(facts: HostFacts): KernelSource | { refused: string
     return {
       refused: `runs in a container (${facts.container}): its kernel belongs to the machine that runs it; set prepare.kernelUpgrade.enabled: false`,
     };
-  const { id, idLike, versionId, codename, prettyName } = facts.os;
+  const { id, versionId, codename, prettyName } = facts.os;
   if (isRedHatFamily(facts) && id !== 'fedora') {
     const major = Number.parseInt(versionId, 10);
     if (facts.packageManager !== 'dnf' && facts.packageManager !== 'yum')
