@@ -5,7 +5,7 @@ import type { RunSummary } from '../engine/events.js';
 import { acquireLock } from '../engine/lock.js';
 import { loadPlaybook, selectSteps } from '../engine/playbook.js';
 import { runPlaybook } from '../engine/runner.js';
-import { StepFailedError } from '../errors.js';
+import { InterruptedError, StepFailedError } from '../errors.js';
 import { plainRenderer } from '../render/plain.js';
 import { fanOut } from '../render/renderer.js';
 import { STEPS } from '../steps/index.js';
@@ -58,6 +58,7 @@ export async function runPlaybookCommand(
       logFile,
     });
     await renderer.close();
+    if (summary.interrupted) throw new InterruptedError();
     if (summary.failed > 0) {
       throw new StepFailedError(
         summary.hosts

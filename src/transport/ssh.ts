@@ -213,7 +213,9 @@ export class SshConnection {
     };
     return new Promise((resolve, reject) => {
       const onAbort = () => {
-        client.end();
+        // destroy, not end: a handshake in progress would otherwise hold the process until it times out.
+        client.destroy();
+        bastionClient?.destroy();
         reject(new InterruptedError());
       };
       signal?.addEventListener('abort', onAbort, { once: true });

@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -72,5 +73,40 @@ describe('kubesmith CLI', () => {
     const result = await cli(['setup', '-i', join(dir, 'inventory.yaml'), 'all']);
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toMatch(/m1 +failed +0 +connect +m1 \(127\.0\.0\.1:1\): connection refused/);
+  });
+
+  it('Ctrl-C interrupts a run cleanly with 130, and a second Ctrl-C exits at once', async () => {
+    // A "host" that accepts the TCP connection and never says a word: the run waits in connect.
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as AddressInfo).port;
+    const dir = mkdtempSync(join(tmpdir(), 'ks-cli-'));
+    await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'key')]);
+    writeFileSync(
+      join(dir, 'inventory.yaml'),
+      `cluster: { name: silent }\nssh: { identityFile: ${join(dir, 'key')}, port: ${port} }\nhosts:\n  - { name: m1, address: 127.0.0.1, roles: [etcd, master] }\n`,
+    );
+    const interrupt = async (times: number) => {
+      const started = sockets.length;
+      const run = cli(['setup', '-i', join(dir, 'inventory.yaml'), 'all'], dir);
+      while (sockets.length === started) await new Promise((r) => setTimeout(r, 50));
+      const sent = Date.now();
+      for (let i = 0; i < times; i++) run.kill('SIGINT');
+      const result = await run;
+      return { result, ms: Date.now() - sent };
+    };
+    try {
+      const once = await interrupt(1);
+      expect(once.result.exitCode).toBe(130);
+      expect(once.result.stderr).toContain('interrupting: finishing cleanly');
+      expect(once.ms).toBeLessThan(5000);
+      const twice = await interrupt(2);
+      expect(twice.result.exitCode).toBe(130);
+      expect(twice.ms).toBeLessThan(5000);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    }
   });
 });
