@@ -56,7 +56,9 @@ export async function openCluster(cluster: string | undefined, options: GlobalOp
 
 export function pickRenderer(mode: OutputMode = 'auto', verbose = false): Renderer {
   if (mode === 'json') return jsonRenderer(process.stdout);
-  if (mode === 'plain' || (mode === 'auto' && (!process.stdout.isTTY || process.env.CI)))
+  // A terminal that reports no width (a fresh pty, a serial console) would get one character per line.
+  const usableTerminal = process.stdout.isTTY && (process.stdout.columns ?? 0) > 0;
+  if (mode === 'plain' || (mode === 'auto' && (!usableTerminal || process.env.CI)))
     return plainRenderer(process.stdout, { verbose });
   return ttyRenderer(process.stdout);
 }

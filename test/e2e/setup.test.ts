@@ -2,7 +2,7 @@ import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { E2E_HOME, kubesmith, labShell, labUnavailable } from './harness.js';
+import { CLI, E2E_HOME, kubesmith, labShell, labUnavailable } from './harness.js';
 
 const unavailable = labUnavailable();
 if (unavailable) console.warn(`SKIP setup e2e: ${unavailable}`);
@@ -122,6 +122,26 @@ describe.skipIf(unavailable)('setup 01-03 on three lab machines (all etcd + mast
       expect((host.commands - 1) / steps).toBeLessThanOrEqual(3);
     }
     expect(await restartStamps()).toEqual(before);
+  });
+
+  it('shows a task list in a terminal, and plain lines in a terminal without a width', async () => {
+    const inTerminal = async (columns: number) => {
+      const command = `stty cols ${columns} rows 40; ${process.execPath} ${CLI} setup ${LAB} 01`;
+      const { CI: _ci, ...env } = process.env;
+      const run = await execa('script', ['-qec', command, '/dev/null'], {
+        reject: false,
+        env: { ...env, KUBESMITH_HOME: E2E_HOME, TERM: 'xterm' },
+        extendEnv: false,
+      });
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping terminal escapes
+      return run.stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replaceAll('\r', '\n');
+    };
+    const wide = await inTerminal(120);
+    for (const i of [1, 2, 3]) expect(wide).toMatch(new RegExp(`✔ ${LAB}-${i}: 0 changed in`));
+    expect(wide).toContain('prepare: Prepare the OS');
+    const narrow = await inTerminal(0);
+    expect(narrow).not.toContain('✔');
+    expect(narrow).toContain('3 host(s), 0 change(s), 0 failed');
   });
 
   it('dry-run after a completed run reports nothing to do', async () => {
