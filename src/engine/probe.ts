@@ -68,7 +68,8 @@ export function probeScript(resources: readonly Resource[]): string {
     if (r.kind !== 'command') return;
     const guards: string[] = [];
     if (r.creates) guards.push(sh`[ -e ${r.creates} ]`);
-    if (r.unless) guards.push(sh`${r.unless} >/dev/null 2>&1`);
+    // stdin from /dev/null: the script itself arrives on stdin (sh -s) and must not be read by a guard.
+    if (r.unless) guards.push(sh`${r.unless} </dev/null >/dev/null 2>&1`);
     lines.push(
       guards.length
         ? `if ${guards.join(' || ')}; then echo ${i} done; else echo ${i} todo; fi`
@@ -148,7 +149,7 @@ export function parseProbe(stdout: string, resources: readonly Resource[]): Obse
         for (const [key, value] of seen.units.get(`${r.name}.service`) ?? []) observed.set(key, value);
         break;
       case 'command':
-        observed.set('guard', seen.guards.get(i) ?? 'none');
+        observed.set('guard', seen.guards.get(i) ?? '');
         break;
     }
     return observed;

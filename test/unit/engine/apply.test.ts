@@ -99,4 +99,25 @@ describe.skipIf(unavailable)('applyResources: one probe, only what differs (real
     expect(loosened.changed).toEqual([join(dir, 'secret.key')]);
     expect(statSync(join(dir, 'secret.key')).mode & 0o777).toBe(0o600);
   });
+
+  it('a guard that reads stdin cannot swallow the rest of the probe script', async () => {
+    const results = await applyResources(
+      conn,
+      [
+        { kind: 'command', title: 'greedy', argv: ['true'], unless: ['sh', '-c', 'cat >/dev/null; true'] },
+        // Enough guards after it that the script is longer than what the shell reads ahead.
+        ...Array.from(
+          { length: 400 },
+          (_, i): Resource => ({
+            kind: 'command',
+            title: `after it ${i}`,
+            argv: ['false'],
+            creates: join(dir, 'secret.key'),
+          }),
+        ),
+      ],
+      { dryRun: false },
+    );
+    expect(new Set(results.map((r) => r.status))).toEqual(new Set(['ok']));
+  });
 });
