@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { SshConnection } from './transport/ssh.js';
 
 /** What kubesmith learns about a host in one remote command. */
 export interface HostFacts {
@@ -119,9 +118,9 @@ export function parseFacts(stdout: string, localMidpointMs: number): HostFacts {
   };
 }
 
-export async function gatherFacts(conn: SshConnection, signal?: AbortSignal): Promise<HostFacts> {
-  const before = Date.now();
-  const result = await conn.run(['sh', '-c', FACTS_SCRIPT], { signal });
-  const after = Date.now();
-  return parseFacts(result.stdout, (before + after) / 2);
+/** Facts of every host from what FACTS_SCRIPT printed in the connect command (see HostPool). */
+export function factsByHost(
+  outputs: ReadonlyMap<string, { stdout: string; midpointMs: number }>,
+): Map<string, HostFacts> {
+  return new Map([...outputs].map(([host, o]) => [host, parseFacts(o.stdout, o.midpointMs)]));
 }

@@ -131,3 +131,22 @@ export function crossHostFindings(facts: ReadonlyMap<string, HostFacts>): Findin
   }
   return out;
 }
+
+/** Every finding for the hosts whose facts were read: each host on its own, then across hosts. */
+export function allFindings(inventory: Inventory, facts: ReadonlyMap<string, HostFacts>): Finding[] {
+  const findings = inventory.hosts
+    .filter((h) => facts.has(h.name))
+    .flatMap((h) => hostFindings(h, facts.get(h.name)!, inventory, inventory.cluster.name));
+  return [...findings, ...crossHostFindings(facts)];
+}
+
+/** The hosts a setup must not touch, each with every reason at once. */
+export function refusals(inventory: Inventory, facts: ReadonlyMap<string, HostFacts>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const f of allFindings(inventory, facts).filter((x) => x.severity === 'block'))
+    out.set(
+      f.host,
+      out.has(f.host) ? `${out.get(f.host)}; ${f.message}` : `preflight refused ${f.host}: ${f.message}`,
+    );
+  return out;
+}

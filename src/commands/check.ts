@@ -1,6 +1,6 @@
 import { HostPool } from '../engine/pool.js';
-import { gatherFacts, type HostFacts } from '../facts.js';
-import { crossHostFindings, type Finding, hostFindings } from '../preflight.js';
+import { FACTS_SCRIPT, factsByHost, type HostFacts } from '../facts.js';
+import { allFindings, type Finding } from '../preflight.js';
 import { formatTable } from '../render/table.js';
 import type { Cluster } from './context.js';
 
@@ -21,38 +21,18 @@ export async function checkCluster(
     concurrency: inventory.ssh.concurrency,
     becomePassword: options.becomePassword,
     signal: options.signal,
+    connectScript: FACTS_SCRIPT,
   });
-  const findings: Finding[] = [];
-  const facts = new Map<string, HostFacts>();
-  try {
-    for (const [host, error] of pool.failures) {
-      findings.push({
-        host,
-        severity: 'block',
-        message: `${error.message}${error.hint ? ` — hint: ${error.hint}` : ''}`,
-      });
-    }
-    await Promise.all(
-      inventory.hosts
-        .filter((h) => pool.has(h.name))
-        .map(async (h) => {
-          try {
-            const f = await gatherFacts(pool.get(h.name), options.signal);
-            facts.set(h.name, f);
-            findings.push(...hostFindings(h, f, inventory, inventory.cluster.name));
-          } catch (error) {
-            findings.push({
-              host: h.name,
-              severity: 'block',
-              message: `could not read facts: ${(error as Error).message}`,
-            });
-          }
-        }),
-    );
-  } finally {
-    pool.close();
-  }
-  findings.push(...crossHostFindings(facts));
+  pool.close();
+  const facts = factsByHost(pool.connectOutputs);
+  const unreachable = [...pool.failures].map(
+    ([host, error]): Finding => ({
+      host,
+      severity: 'block',
+      message: `${error.message}${error.hint ? ` — hint: ${error.hint}` : ''}`,
+    }),
+  );
+  const findings = [...unreachable, ...allFindings(inventory, facts)];
   return { facts, findings, blocking: findings.some((f) => f.severity === 'block') };
 }
 

@@ -6,6 +6,8 @@ import { acquireLock } from '../engine/lock.js';
 import { loadPlaybook, selectSteps } from '../engine/playbook.js';
 import { runPlaybook } from '../engine/runner.js';
 import { InterruptedError, StepFailedError } from '../errors.js';
+import { FACTS_SCRIPT, factsByHost } from '../facts.js';
+import { refusals } from '../preflight.js';
 import { plainRenderer } from '../render/plain.js';
 import { fanOut } from '../render/renderer.js';
 import { STEPS } from '../steps/index.js';
@@ -56,6 +58,13 @@ export async function runPlaybookCommand(
       only: options.hosts,
       becomePassword: options.becomePassword,
       logFile,
+      // Verify reports on hosts as they are; every other run refuses unfit hosts before any step.
+      hostPreflight: options.verifyOnly
+        ? undefined
+        : {
+            script: FACTS_SCRIPT,
+            judge: (outputs) => refusals(cluster.loaded.inventory, factsByHost(outputs)),
+          },
     });
     await renderer.close();
     if (summary.interrupted) throw new InterruptedError();

@@ -13,6 +13,14 @@ export interface PoolOptions {
   becomePassword?: string;
   signal?: AbortSignal;
   onConnect?: (host: string, durationMs: number, error?: ErrorInfo) => void;
+  /** Shell run right after `uname -m` in the same command (e.g. what a preflight needs to read). */
+  connectScript?: string;
+}
+
+/** What the connect script printed on a host, and when (the local midpoint of the command). */
+export interface ConnectOutput {
+  stdout: string;
+  midpointMs: number;
 }
 
 export function errorInfo(error: unknown): ErrorInfo {
@@ -27,6 +35,7 @@ export class HostPool {
     readonly failures: Map<string, ErrorInfo>,
     /** `uname -m` of each connected host. */
     readonly machines: Map<string, string>,
+    readonly connectOutputs: Map<string, ConnectOutput>,
   ) {}
 
   static async connect(
@@ -38,6 +47,8 @@ export class HostPool {
     const connections = new Map<string, SshConnection>();
     const failures = new Map<string, ErrorInfo>();
     const arches = new Map<string, string>();
+    const outputs = new Map<string, ConnectOutput>();
+    const argv = options.connectScript ? ['sh', '-c', `uname -m\n${options.connectScript}`] : ['uname', '-m'];
     await mapLimit(hosts, options.concurrency, async (host) => {
       const started = performance.now();
       let conn: SshConnection | undefined;
@@ -46,8 +57,11 @@ export class HostPool {
           sshTargetFor(loaded, host, { knownHosts, becomePassword: options.becomePassword }),
           { signal: options.signal },
         );
-        const uname = await conn.run(['uname', '-m'], { signal: options.signal });
-        arches.set(host.name, uname.stdout.trim());
+        const before = Date.now();
+        const { stdout } = await conn.run(argv, { signal: options.signal });
+        const newline = stdout.indexOf('\n');
+        arches.set(host.name, (newline < 0 ? stdout : stdout.slice(0, newline)).trim());
+        outputs.set(host.name, { stdout: stdout.slice(newline + 1), midpointMs: (before + Date.now()) / 2 });
         connections.set(host.name, conn);
         options.onConnect?.(host.name, Math.round(performance.now() - started));
       } catch (error) {
@@ -57,7 +71,7 @@ export class HostPool {
         options.onConnect?.(host.name, Math.round(performance.now() - started), info);
       }
     });
-    return new HostPool(connections, failures, arches);
+    return new HostPool(connections, failures, arches, outputs);
   }
 
   get(host: string): SshConnection {

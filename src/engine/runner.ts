@@ -6,7 +6,7 @@ import { applyResources } from './apply.js';
 import type { ErrorInfo, EventSink, HostStatus, HostSummary, PlannedStep, RunSummary } from './events.js';
 import { mapLimit } from './limit.js';
 import { hostsFor, type PlaybookEntry } from './playbook.js';
-import { errorInfo, HostPool } from './pool.js';
+import { type ConnectOutput, errorInfo, HostPool } from './pool.js';
 import { rebootHost } from './reboot.js';
 import type { RunContext, Step, StepContext } from './step.js';
 
@@ -29,6 +29,15 @@ export interface RunOptions {
   logFile?: string;
   /** Run-wide data to start with (e.g. how members join, for add-etcd). */
   shared?: ReadonlyMap<string, unknown>;
+  /**
+   * Checks of the hosts themselves before any step: `script` runs in the connect command on
+   * every host; `judge` gets every host's output at once and returns the hosts it refuses, with
+   * why. One refused host stops the run before anything changes anywhere.
+   */
+  hostPreflight?: {
+    script: string;
+    judge(outputs: ReadonlyMap<string, ConnectOutput>): Map<string, string>;
+  };
 }
 
 interface Planned {
@@ -83,6 +92,7 @@ export async function runPlaybook(options: RunOptions): Promise<RunSummary> {
     signal,
     onConnect: (host, durationMs, error) =>
       sink({ type: 'connect', host, ok: !error, durationMs, ...(error ? { error } : {}) }),
+    connectScript: options.hostPreflight?.script,
   });
   const finish = (): RunSummary => {
     for (const s of summaries.values()) {
@@ -112,6 +122,13 @@ export async function runPlaybook(options: RunOptions): Promise<RunSummary> {
   if (pool.failures.size > 0) {
     for (const [host, error] of pool.failures)
       Object.assign(summaries.get(host)!, { status: 'failed', failedStep: 'connect', error });
+    return finish();
+  }
+
+  const refused = options.hostPreflight?.judge(pool.connectOutputs) ?? new Map<string, string>();
+  if (refused.size > 0) {
+    for (const [host, message] of refused)
+      Object.assign(summaries.get(host)!, { status: 'failed', failedStep: 'preflight', error: { message } });
     return finish();
   }
 

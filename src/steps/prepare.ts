@@ -15,7 +15,6 @@ import { upgradeKernel } from '../os/kernel-upgrade.js';
 import { installCommand } from '../os/packages.js';
 import { redHatSecurity } from '../os/red-hat.js';
 import { timeSync } from '../os/time-sync.js';
-import { hostFindings } from '../preflight.js';
 import { sh } from '../transport/quote.js';
 
 const PATHS = {
@@ -83,20 +82,14 @@ export const prepare: Step = {
   async run(ctx) {
     const { host, inventory } = ctx;
     const seen = await observe(ctx);
-    const blocking = hostFindings(host, seen.facts, inventory, inventory.cluster.name).filter(
-      (f) => f.severity === 'block',
-    );
+    // The host checks (OS, kernel, cgroups, resources, ports) ran for every host before any step
+    // (commands/run.ts); what is left needs this step's own read: the kernel modules.
     const modules = requiredModules(inventory);
     const missing = modules.filter((m) => !seen.modules.get(m));
-    if (missing.length && !seen.canModprobe) {
-      blocking.push({
-        host: host.name,
-        severity: 'block',
-        message: `kernel ${seen.facts.kernel} lacks ${missing.join(', ')} (not loaded, not built in, no modules to load)${missing.some((m) => m.startsWith('ip_vs')) ? '; set cluster.network.proxyMode: iptables, or use a kernel with IPVS' : ''}`,
-      });
-    }
-    if (blocking.length)
-      throw new Error(`preflight refused ${host.name}: ${blocking.map((f) => f.message).join('; ')}`);
+    if (missing.length && !seen.canModprobe)
+      throw new Error(
+        `preflight refused ${host.name}: kernel ${seen.facts.kernel} lacks ${missing.join(', ')} (not loaded, not built in, no modules to load)${missing.some((m) => m.startsWith('ip_vs')) ? '; set cluster.network.proxyMode: iptables, or use a kernel with IPVS' : ''}`,
+      );
 
     const container = seen.facts.container;
     const settings = SYSCTL_SETTINGS.map((s) => ({

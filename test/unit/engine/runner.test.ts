@@ -1,5 +1,5 @@
 import { existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -187,6 +187,36 @@ describe.skipIf(unavailable)('step engine on three hosts (one real sshd on three
       failedStep: 'connect',
     });
     expect(summary.hosts.find((h) => h.host === 'gone')?.error?.message).toMatch(/refused/);
+  });
+
+  it('a host refused by the host preflight stops the run before any host changes', async () => {
+    const ran: string[] = [];
+    const step: Step = {
+      id: 's',
+      title: 's',
+      run: async (ctx) => {
+        ran.push(ctx.host.name);
+      },
+    };
+    let seen: string[] = [];
+    const summary = await runPlaybook({
+      ...options([step]),
+      hostPreflight: {
+        script: 'echo "$(hostname) is here"',
+        judge: (outputs) => {
+          seen = [...outputs].map(([host, o]) => `${host}: ${o.stdout.trim()}`);
+          return new Map([['h2', 'preflight refused h2: too small']]);
+        },
+      },
+    });
+    expect(ran).toEqual([]);
+    expect(seen.sort()).toEqual(['h1', 'h2', 'h3'].map((h) => `${h}: ${hostname()} is here`));
+    expect(summary.hosts.find((h) => h.host === 'h2')).toMatchObject({
+      status: 'failed',
+      failedStep: 'preflight',
+      error: { message: 'preflight refused h2: too small' },
+    });
+    expect(summary.hosts.filter((h) => h.status === 'ok').map((h) => h.host)).toEqual(['h1', 'h3']);
   });
 
   it('cancels cleanly: no new hosts start after an abort', async () => {
