@@ -107,8 +107,9 @@ async function fileDiff(
 
 /**
  * Brings a host to the wanted state with few round trips: one probe; then, only when
- * something differs, one command for directories and links, SFTP for changed files and
- * one command to move them into place, each guarded command, one systemctl batch.
+ * something differs, one command for directories, a stream per changed binary, one script
+ * that installs every changed file and link (small files inside it), each due guarded
+ * command, one systemctl batch.
  */
 export async function applyResources(
   conn: SshConnection,

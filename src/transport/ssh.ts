@@ -434,7 +434,7 @@ export class SshConnection {
     );
   }
 
-  /** Writes one file atomically: staged over SFTP, then mode, owner and rename in one command. */
+  /** Writes one file atomically: streamed beside dest, then mode, owner and rename in one command. */
   async upload(
     source: Buffer | { localPath: string },
     dest: string,
