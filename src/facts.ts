@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CLUSTER_MARKER } from './hostlib/marker.js';
 
 /** What kubesmith learns about a host in one remote command. */
 export interface HostFacts {
@@ -31,7 +32,7 @@ const SECTIONS = [
   ['tcp', 'cat /proc/net/tcp /proc/net/tcp6 2>/dev/null'],
   ['virt', 'systemd-detect-virt --container 2>/dev/null || true'],
   ['cgroup', 'stat -fc %T /sys/fs/cgroup'],
-  ['marker', 'cat /etc/kubesmith/cluster-name 2>/dev/null || true'],
+  ['marker', `cat ${CLUSTER_MARKER} 2>/dev/null || true`],
   ['pkg', 'for p in apt-get dnf yum; do command -v $p >/dev/null && { echo $p; break; }; done'],
   ['time', 'date +%s%N'],
 ] as const;

@@ -16,6 +16,7 @@ import { once, oneAtATime } from '../engine/shared.js';
 import type { RunContext, Step, StepContext } from '../engine/step.js';
 import { render } from '../engine/template.js';
 import { archOf, artifactsFor, binaryResources } from '../hostlib/artifacts.js';
+import { clusterMarker } from '../hostlib/marker.js';
 import { CA, cas, ETCD_KUBESMITH_CLIENT, etcdCerts, etcdPeerCert, etcdServerCert } from '../pki/spec.js';
 import { ensurePki } from '../pki/store.js';
 import { sh } from '../transport/quote.js';
@@ -92,6 +93,7 @@ export const etcd: Step = {
       ETCD_PATHS.ca,
     ];
     const resources: Resource[] = [
+      clusterMarker(ctx.inventory),
       ...binaryResources(ctx, files.values()),
       { kind: 'directory', path: ETCD_PATHS.pki, mode: 0o700 },
       certFile(ETCD_PATHS.ca, pair(CA.etcd).certPem),

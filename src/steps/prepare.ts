@@ -2,6 +2,7 @@ import type { Resource } from '../engine/resources.js';
 import type { Step, StepContext } from '../engine/step.js';
 import { render } from '../engine/template.js';
 import { FACTS_SCRIPT, type HostFacts, parseFacts } from '../facts.js';
+import { clusterMarker } from '../hostlib/marker.js';
 import { withHostsBlock, withoutSwap } from '../os/files.js';
 import {
   moduleCheck,
@@ -24,7 +25,6 @@ const PATHS = {
   limits: '/etc/security/limits.d/95-kubesmith.conf',
   hosts: '/etc/hosts',
   fstab: '/etc/fstab',
-  marker: '/etc/kubesmith/cluster-name',
 };
 
 const PACKAGE_BINARIES: Record<string, string> = {
@@ -154,7 +154,7 @@ export const prepare: Step = {
         ],
         hint: 'the host has no working package source: configure a mirror, or install these packages by hand',
       },
-      { kind: 'file', path: PATHS.marker, content: `${inventory.cluster.name}\n` },
+      clusterMarker(inventory),
       ...timeSync(inventory.prepare.ntpServers, seen.facts, seen.chronyConf, ctx.log),
       ...redHatSecurity(seen.facts, inventory.prepare),
     ];

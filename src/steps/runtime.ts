@@ -10,6 +10,7 @@ import type { Resource } from '../engine/resources.js';
 import type { Step } from '../engine/step.js';
 import { render } from '../engine/template.js';
 import { archOf, artifactsFor, binaryResources } from '../hostlib/artifacts.js';
+import { clusterMarker } from '../hostlib/marker.js';
 
 const BINARIES = ['bin/containerd', 'bin/containerd-shim-runc-v2', 'bin/ctr', 'bin/runc'];
 const CNI_REQUIRED = ['bridge', 'host-local', 'loopback', 'portmap'].map((p) => `cni/bin/${p}`);
@@ -63,6 +64,7 @@ export const runtime: Step = {
     const plugins = [...files.values()].filter((f) => f.path.startsWith('cni/bin/'));
     const hostFiles = registryHostFiles(inventory);
     const resources: Resource[] = [
+      clusterMarker(ctx.inventory),
       ...binaryResources(ctx, binaries),
       { kind: 'directory', path: CONTAINERD_PATHS.cniBinDir, mode: 0o755 },
       ...plugins.map(
