@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CLUSTER_MARKER } from './hostlib/marker.js';
+import { type Section, sectionedRead } from './hostlib/sections.js';
 
 /** What kubesmith learns about a host in one remote command. */
 export interface HostFacts {
@@ -20,7 +21,8 @@ export interface HostFacts {
   packageManager: 'apt' | 'dnf' | 'yum' | 'none';
 }
 
-const SECTIONS = [
+/** What the facts are read from, one section each; a step may read more sections in the same command. */
+export const FACT_SECTIONS: readonly Section[] = [
   ['os', 'cat /etc/os-release'],
   ['kernel', 'uname -r'],
   ['arch', 'uname -m'],
@@ -35,22 +37,12 @@ const SECTIONS = [
   ['marker', `cat ${CLUSTER_MARKER} 2>/dev/null || true`],
   ['pkg', 'for p in apt-get dnf yum; do command -v $p >/dev/null && { echo $p; break; }; done'],
   ['time', 'date +%s%N'],
-] as const;
+];
 
-export const FACTS_SCRIPT = SECTIONS.map(([name, command]) => `echo '@@${name}'; ${command}`).join('\n');
+const FACTS_READ = sectionedRead(FACT_SECTIONS);
 
-function sections(stdout: string): Map<string, string> {
-  const out = new Map<string, string>();
-  let current = '';
-  for (const line of stdout.split('\n')) {
-    const header = line.match(/^@@(\w+)$/);
-    if (header?.[1]) {
-      current = header[1];
-      out.set(current, '');
-    } else if (current) out.set(current, `${out.get(current)}${line}\n`);
-  }
-  return out;
-}
+/** The facts read, as run by the connect command of a pool (its markers hold a nonce of this process). */
+export const FACTS_SCRIPT = FACTS_READ.script;
 
 function keyValues(text: string, separator: RegExp): Map<string, string> {
   const map = new Map<string, string>();
@@ -85,8 +77,13 @@ export function listeningPorts(procNetTcp: string): number[] {
   return [...ports].sort((a, b) => a - b);
 }
 
+/** Facts from what FACTS_SCRIPT printed. */
 export function parseFacts(stdout: string, localMidpointMs: number): HostFacts {
-  const s = sections(stdout);
+  return factsFromSections(FACTS_READ.parse(stdout), localMidpointMs);
+}
+
+/** Facts from the sections of a read that included FACT_SECTIONS. */
+export function factsFromSections(s: ReadonlyMap<string, string>, localMidpointMs: number): HostFacts {
   const get = (k: string) => (s.get(k) ?? '').trim();
   const os = keyValues(get('os'), /=/);
   const mem = keyValues(get('meminfo'), /:/);

@@ -8,6 +8,8 @@ import {
   PEER_PORT,
 } from '../components/etcd.js';
 import { OperationError } from '../errors.js';
+import { sectionedRead } from '../hostlib/sections.js';
+import { addressOfUrl, hostUrl, sameAddress } from '../inventory/net.js';
 import type { HostSpec, Inventory } from '../inventory/schema.js';
 import { sh } from '../transport/quote.js';
 import type { SshConnection } from '../transport/ssh.js';
@@ -62,12 +64,28 @@ export async function memberHealth(
     { signal },
   );
   const health = result.stdout.trim() ? json(healthSchema, result.stdout, 'endpoint health') : [];
+  return healthByMember(health, etcdMembers(inv));
+}
+
+/** Each member's health from `endpoint health -w json`, endpoints matched by address (IPv6 too). */
+export function healthByMember(
+  health: z.output<typeof healthSchema>,
+  members: readonly HostSpec[],
+): Map<string, boolean> {
   return new Map(
-    etcdMembers(inv).map((m) => [
+    members.map((m) => [
       m.name,
-      health.some((h) => h.endpoint.includes(`//${m.address}:`) && h.health),
+      health.some((h) => {
+        const address = addressOfUrl(h.endpoint);
+        return address !== undefined && sameAddress(address, m.address) && h.health;
+      }),
     ]),
   );
+}
+
+/** The peer URL etcd advertises for a member. */
+export function peerUrl(member: Pick<HostSpec, 'address'>): string {
+  return hostUrl('https', member.address, PEER_PORT);
 }
 
 export interface LiveState {
@@ -79,17 +97,20 @@ export interface LiveState {
 
 /** Version, revision, number of keys and members, read from the local member in one command. */
 export async function liveState(conn: SshConnection, signal?: AbortSignal): Promise<LiveState> {
-  const script = [
-    sh`${etcdctl(LOCAL_ENDPOINT, 'endpoint', 'status', '-w', 'json')}`,
-    "echo '@@count'",
+  const read = sectionedRead([
+    ['status', sh`${etcdctl(LOCAL_ENDPOINT, 'endpoint', 'status', '-w', 'json')}`],
     // RangeResponse.count is the size of the whole range even with --limit (3.4 has no --count-only).
-    sh`${etcdctl(LOCAL_ENDPOINT, 'get', '', '--prefix', '--keys-only', '--limit=1', '-w', 'json')}`,
-    "echo '@@members'",
-    sh`${etcdctl(LOCAL_ENDPOINT, 'member', 'list', '-w', 'json')}`,
-  ].join('\n');
-  const { stdout } = await conn.run(['sh', '-c', script], { signal });
-  const [versionText = '', rest = ''] = stdout.split('@@count\n');
-  const [countText = '', membersText = ''] = rest.split('@@members\n');
+    [
+      'count',
+      sh`${etcdctl(LOCAL_ENDPOINT, 'get', '', '--prefix', '--keys-only', '--limit=1', '-w', 'json')}`,
+    ],
+    ['members', sh`${etcdctl(LOCAL_ENDPOINT, 'member', 'list', '-w', 'json')}`],
+  ]);
+  const { stdout } = await conn.run(['sh', '-c', read.script], { signal });
+  const sections = read.parse(stdout);
+  const versionText = sections.get('status') ?? '';
+  const countText = sections.get('count') ?? '';
+  const membersText = sections.get('members') ?? '';
   const count = json(countSchema, countText, 'the key count');
   return {
     version: json(statusSchema, versionText, 'the endpoint status')[0]?.Status.version ?? 'unknown',
@@ -131,7 +152,7 @@ export function snapshotRestoreArgv(
     `--name=${member.name}`,
     `--initial-cluster=${initialCluster(inv)}`,
     `--initial-cluster-token=etcd-${inv.cluster.name}`,
-    `--initial-advertise-peer-urls=https://${member.address}:${PEER_PORT}`,
+    `--initial-advertise-peer-urls=${peerUrl(member)}`,
     `--data-dir=${dataDir}`,
     ...(walDir ? [`--wal-dir=${walDir}`] : []),
   ];

@@ -71,3 +71,28 @@ export function cidrsOverlap(a: Cidr, b: Cidr): boolean {
 export function nthAddress(cidr: Cidr, n: number): string {
   return bigIntToIp(cidr.family, cidr.network + BigInt(n));
 }
+
+/** An address as the host part of a URL: an IPv6 address in brackets. */
+export function urlHost(address: string): string {
+  return isIP(address) === 6 ? `[${address}]` : address;
+}
+
+/** scheme://address:port with the address bracketed when it is IPv6. */
+export function hostUrl(scheme: 'https' | 'http', address: string, port: number): string {
+  return `${scheme}://${urlHost(address)}:${port}`;
+}
+
+/** The address a URL points at (brackets of IPv6 removed, compressed form), or undefined if it is not a URL. */
+export function addressOfUrl(url: string): string | undefined {
+  if (!URL.canParse(url)) return undefined;
+  const host = new URL(url).hostname;
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+}
+
+/** Whether two addresses are the same, whatever their spelling (IPv6 compression, case). */
+export function sameAddress(a: string, b: string): boolean {
+  if (a === b) return true;
+  const fa = isIP(a);
+  if (fa === 0 || fa !== isIP(b)) return a.toLowerCase() === b.toLowerCase();
+  return ipToBigInt(a).value === ipToBigInt(b).value;
+}

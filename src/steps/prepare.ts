@@ -1,8 +1,9 @@
 import type { Resource } from '../engine/resources.js';
 import type { Step, StepContext } from '../engine/step.js';
 import { render } from '../engine/template.js';
-import { FACTS_SCRIPT, type HostFacts, parseFacts } from '../facts.js';
+import { FACT_SECTIONS, factsFromSections, type HostFacts } from '../facts.js';
 import { clusterMarker } from '../hostlib/marker.js';
+import { sectionedRead } from '../hostlib/sections.js';
 import { withHostsBlock, withoutSwap } from '../os/files.js';
 import {
   moduleCheck,
@@ -35,7 +36,7 @@ const PACKAGE_BINARIES: Record<string, string> = {
   ipvsadm: 'ipvsadm',
 };
 
-interface Observed {
+export interface Observed {
   facts: HostFacts;
   hosts: string;
   fstab: string;
@@ -46,27 +47,30 @@ interface Observed {
   writable: Map<string, boolean>;
 }
 
-/** One read: facts, /etc/hosts, /etc/fstab, module availability, sysctl writability. */
-async function observe(ctx: StepContext): Promise<Observed> {
-  const modules = requiredModules(ctx.inventory);
-  const before = Date.now();
-  const script = [
-    FACTS_SCRIPT,
-    "echo '@@hostsfile'; cat /etc/hosts",
-    "echo '@@fstab'; cat /etc/fstab 2>/dev/null",
-    "echo '@@chronyconf'; cat /etc/chrony.conf 2>/dev/null",
-    "echo '@@kernelprobe'",
-    moduleProbeScript(modules),
-    sysctlWritableScript(SYSCTL_SETTINGS),
-  ].join('\n');
-  const { stdout } = await ctx.read(['sh', '-c', script]);
-  const facts = parseFacts(stdout, (before + Date.now()) / 2);
-  const section = (name: string) => stdout.split(`@@${name}\n`)[1]?.split('\n@@')[0] ?? '';
+/** The one read of prepare: facts, /etc/hosts, /etc/fstab, chrony.conf, modules, sysctl writability. */
+export function observeRead(modules: readonly string[]) {
+  return sectionedRead([
+    ...FACT_SECTIONS,
+    ['hostsfile', `cat ${PATHS.hosts}`],
+    ['fstab', `cat ${PATHS.fstab} 2>/dev/null`],
+    ['chronyconf', 'cat /etc/chrony.conf 2>/dev/null'],
+    ['kernelprobe', [moduleProbeScript(modules), sysctlWritableScript(SYSCTL_SETTINGS)].join('\n')],
+  ]);
+}
+
+/** What the read printed, as data; /etc/hosts and /etc/fstab exactly as they are on the host. */
+export function parseObserved(
+  stdout: string,
+  read: ReturnType<typeof observeRead>,
+  midpointMs: number,
+): Observed {
+  const sections = read.parse(stdout);
+  const section = (name: string) => sections.get(name) ?? '';
   const probe = section('kernelprobe')
     .split('\n')
     .map((l) => l.split(' '));
   return {
-    facts,
+    facts: factsFromSections(sections, midpointMs),
     hosts: section('hostsfile'),
     fstab: section('fstab'),
     chronyConf: section('chronyconf'),
@@ -74,6 +78,13 @@ async function observe(ctx: StepContext): Promise<Observed> {
     canModprobe: probe.some((p) => p[0] === 'modprobe' && p[1] === 'yes'),
     writable: new Map(probe.filter((p) => p[0] === 'sysctl').map((p) => [p[1] ?? '', p[2] === 'rw'])),
   };
+}
+
+async function observe(ctx: StepContext): Promise<Observed> {
+  const read = observeRead(requiredModules(ctx.inventory));
+  const before = Date.now();
+  const { stdout } = await ctx.read(['sh', '-c', read.script]);
+  return parseObserved(stdout, read, (before + Date.now()) / 2);
 }
 
 export const prepare: Step = {

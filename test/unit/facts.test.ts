@@ -1,13 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { listeningPorts, parseFacts } from '../../src/facts.js';
+import { FACTS_SCRIPT, listeningPorts, parseFacts } from '../../src/facts.js';
 
-const recorded = readFileSync(
+/** A machine's output recorded with the old `@@name` markers, re-marked as FACTS_SCRIPT marks it now. */
+const legacy = readFileSync(
   join(import.meta.dirname, '..', 'fixtures', 'facts', 'debian12-nspawn.txt'),
   'utf8',
 );
-const remoteMs = Number(BigInt(recorded.split('@@time\n')[1]!.trim()) / 1_000_000n);
+const nonce = FACTS_SCRIPT.match(/@@([0-9a-f]+):/)![1]!;
+const recorded = legacy.replace(/^@@(\w+)$/gm, `\n@@${nonce}:$1`);
+const remoteMs = Number(BigInt(legacy.split('@@time\n')[1]!.trim()) / 1_000_000n);
 
 describe('facts from a recorded Debian 12 lab machine', () => {
   const facts = parseFacts(recorded, remoteMs - 1500);
