@@ -2,6 +2,7 @@ import { basename } from 'node:path';
 import { catalogFor } from '../artifacts/catalog.js';
 import type { Problem } from '../errors.js';
 import { type Cidr, cidrContains, cidrSize, cidrsOverlap, parseCidr } from './net.js';
+import { isWithin } from './paths.js';
 import type { Inventory } from './schema.js';
 
 export interface RuleOptions {
@@ -130,8 +131,14 @@ function otherRules(inv: Inventory): PathProblem[] {
         ),
       );
   }
-  if (inv.etcd.walDir && inv.etcd.walDir === inv.etcd.dataDir) {
-    out.push(problem(['etcd', 'walDir'], 'must differ from etcd.dataDir (or be empty)'));
+  const { walDir, dataDir } = inv.etcd;
+  if (walDir && (isWithin(walDir, dataDir) || isWithin(dataDir, walDir))) {
+    out.push(
+      problem(['etcd', 'walDir'], 'must be apart from etcd.dataDir, neither inside the other (or be empty)'),
+    );
+  }
+  if (isWithin(inv.artifacts.binDir, dataDir) || (walDir && isWithin(inv.artifacts.binDir, walDir))) {
+    out.push(problem(['artifacts', 'binDir'], 'must not lie inside the etcd data or WAL directory'));
   }
   if (inv.cluster.certificates.certValidityDays > inv.cluster.certificates.caValidityDays) {
     out.push(problem(['cluster', 'certificates', 'certValidityDays'], 'must not exceed caValidityDays'));

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { unsafeDirectory } from './paths.js';
 import { isSupportedKubernetesVersion, SUPPORTED_KUBERNETES_MINORS } from './versions.js';
 
 /**
@@ -34,6 +35,11 @@ const port = z.number().int().min(1).max(65535);
 const absolutePath = z
   .string()
   .regex(ABSOLUTE_PATH, 'must be an absolute path of letters, digits and ._/+@-');
+/** A directory on the hosts that kubesmith creates, fills, moves aside or deletes. */
+const ownDirectory = absolutePath.superRefine((value, ctx) => {
+  const why = unsafeDirectory(value);
+  if (why) ctx.addIssue({ code: 'custom', message: why });
+});
 const localPath = z.string().regex(LOCAL_PATH, 'must be a file path without shell metacharacters');
 const httpUrl = z
   .string()
@@ -146,7 +152,7 @@ const artifacts = z
       .describe(
         'Pinned sha256 by downloaded file name (e.g. etcd-v3.6.7-linux-amd64.tar.gz); wins over the catalog and the published checksum files',
       ),
-    binDir: absolutePath.default('/opt/kube/bin'),
+    binDir: ownDirectory.default('/opt/kube/bin'),
     nerdctl: z
       .boolean()
       .default(false)
@@ -156,8 +162,8 @@ const artifacts = z
 
 const etcd = z
   .strictObject({
-    dataDir: absolutePath.default('/var/lib/etcd'),
-    walDir: z.union([z.literal(''), absolutePath]).default(''),
+    dataDir: ownDirectory.default('/var/lib/etcd'),
+    walDir: z.union([z.literal(''), ownDirectory]).default(''),
     backupsToKeep: z.number().int().min(1).max(1000).default(7),
   })
   .prefault({});

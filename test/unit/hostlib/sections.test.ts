@@ -4,7 +4,7 @@ import { sectionedRead } from '../../../src/hostlib/sections.js';
 
 /** Runs the read's script with a local sh, as a host would. */
 async function runLocally(script: string): Promise<string> {
-  return (await execa('sh', ['-c', script])).stdout + '\n';
+  return (await execa('sh', ['-c', script], { stripFinalNewline: false })).stdout;
 }
 
 describe('sectioned read', () => {
