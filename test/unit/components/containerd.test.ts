@@ -2,9 +2,8 @@ import { parse } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
 import { containerdConfig, registryHostFiles, sandboxImage } from '../../../src/components/containerd.js';
 import { inventorySchema } from '../../../src/inventory/schema.js';
+import { skipWithout } from '../../helpers/prerequisite.js';
 import { readTable, referenceMissing } from './reference.js';
-
-if (referenceMissing) console.warn(`SKIP containerd config contract: ${referenceMissing}`);
 
 const inventory = inventorySchema.parse({
   cluster: {
@@ -28,26 +27,29 @@ function keyPaths(value: unknown, prefix = ''): string[] {
 
 const options = { runc: '/opt/kube/bin/runc', snapshotter: 'overlayfs' };
 
-describe.skipIf(referenceMissing)('containerd config against the upstream key lists', () => {
-  it.each([
-    ['1.6.20', 'config-v2.keys'],
-    ['1.7.28', 'config-v2.keys'],
-    ['2.0.6', 'config-v3.keys'],
-    ['2.2.0', 'config-v3.keys'],
-  ])('containerd %s: every key exists in %s and none is deprecated', (version, keys) => {
-    const known = new Set(readTable(`containerd/${keys}`).map(([path = '']) => path));
-    const deprecated = new Set(
-      readTable('containerd/deprecated.tsv')
-        .filter(([, , status]) => status === 'deprecated')
-        .map(([path = '']) => path),
-    );
-    const config = parse(containerdConfig(version, inventory, options));
-    for (const path of keyPaths(config)) {
-      expect(known.has(path), `${path} (containerd ${version})`).toBe(true);
-      if (version !== '2.0.6') expect(deprecated.has(path), `${path} is deprecated`).toBe(false);
-    }
-  });
-});
+describe.skipIf(skipWithout('containerd config contract', referenceMissing))(
+  'containerd config against the upstream key lists',
+  () => {
+    it.each([
+      ['1.6.20', 'config-v2.keys'],
+      ['1.7.28', 'config-v2.keys'],
+      ['2.0.6', 'config-v3.keys'],
+      ['2.2.0', 'config-v3.keys'],
+    ])('containerd %s: every key exists in %s and none is deprecated', (version, keys) => {
+      const known = new Set(readTable(`containerd/${keys}`).map(([path = '']) => path));
+      const deprecated = new Set(
+        readTable('containerd/deprecated.tsv')
+          .filter(([, , status]) => status === 'deprecated')
+          .map(([path = '']) => path),
+      );
+      const config = parse(containerdConfig(version, inventory, options));
+      for (const path of keyPaths(config)) {
+        expect(known.has(path), `${path} (containerd ${version})`).toBe(true);
+        if (version !== '2.0.6') expect(deprecated.has(path), `${path} is deprecated`).toBe(false);
+      }
+    });
+  },
+);
 
 describe('containerd config', () => {
   it('uses systemd cgroups and the pause image from imageRegistry', () => {

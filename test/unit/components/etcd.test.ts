@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { etcdFlags, initialCluster } from '../../../src/components/etcd.js';
 import { inventorySchema } from '../../../src/inventory/schema.js';
+import { skipWithout } from '../../helpers/prerequisite.js';
 import { readTable, referenceMissing } from './reference.js';
-
-if (referenceMissing) console.warn(`SKIP etcd flag contract: ${referenceMissing}`);
 
 const inventory = inventorySchema.parse({
   cluster: { name: 'prod' },
@@ -16,23 +15,26 @@ const inventory = inventorySchema.parse({
 });
 const member = inventory.hosts[1]!;
 
-describe.skipIf(referenceMissing)('etcd flags against the upstream flag lists', () => {
-  it.each(['3.4.23', '3.5.21', '3.6.7', '3.7.1'])(
-    'every flag rendered for etcd %s exists there and is not deprecated',
-    (version) => {
-      const reference = new Map(
-        readTable(`etcd/${version.split('.').slice(0, 2).join('.')}.flags`).map(
-          ([name = '', , , status = '']) => [name, status],
-        ),
-      );
-      for (const flag of etcdFlags(version, member, inventory)) {
-        const name = flag.split('=')[0]!;
-        expect(reference.has(name), `${name} in etcd ${version}`).toBe(true);
-        expect(reference.get(name), `${name} status in etcd ${version}`).not.toBe('deprecated');
-      }
-    },
-  );
-});
+describe.skipIf(skipWithout('etcd flag contract', referenceMissing))(
+  'etcd flags against the upstream flag lists',
+  () => {
+    it.each(['3.4.23', '3.5.21', '3.6.7', '3.7.1'])(
+      'every flag rendered for etcd %s exists there and is not deprecated',
+      (version) => {
+        const reference = new Map(
+          readTable(`etcd/${version.split('.').slice(0, 2).join('.')}.flags`).map(
+            ([name = '', , , status = '']) => [name, status],
+          ),
+        );
+        for (const flag of etcdFlags(version, member, inventory)) {
+          const name = flag.split('=')[0]!;
+          expect(reference.has(name), `${name} in etcd ${version}`).toBe(true);
+          expect(reference.get(name), `${name} status in etcd ${version}`).not.toBe('deprecated');
+        }
+      },
+    );
+  },
+);
 
 describe('etcd member configuration', () => {
   const flags = etcdFlags('3.6.7', member, inventory);

@@ -6,11 +6,11 @@ import { applyResources } from '../../../src/engine/apply.js';
 import type { Resource } from '../../../src/engine/resources.js';
 import { KnownHosts } from '../../../src/transport/known-hosts.js';
 import { SshConnection } from '../../../src/transport/ssh.js';
+import { skipWithout } from '../../helpers/prerequisite.js';
 import { sshdUnavailable, TestSshd } from '../../helpers/sshd.js';
 
 const OTHER_SIZE = 3 * 1024 * 1024;
-const unavailable = sshdUnavailable();
-if (unavailable) console.warn(`SKIP apply tests against a real sshd: ${unavailable}`);
+const unavailable = skipWithout('apply tests against a real sshd', sshdUnavailable());
 
 describe.skipIf(unavailable)('applyResources: one probe, only what differs (real sshd on loopback)', () => {
   let sshd: TestSshd;

@@ -8,10 +8,10 @@ import type { Resource } from '../../../src/engine/resources.js';
 import { type RunOptions, runPlaybook } from '../../../src/engine/runner.js';
 import type { Step } from '../../../src/engine/step.js';
 import { type LoadedInventory, parseInventory } from '../../../src/inventory/load.js';
+import { skipWithout } from '../../helpers/prerequisite.js';
 import { sshdUnavailable, TestSshd } from '../../helpers/sshd.js';
 
-const unavailable = sshdUnavailable();
-if (unavailable) console.warn(`SKIP engine tests against a real sshd: ${unavailable}`);
+const unavailable = skipWithout('engine tests against a real sshd', sshdUnavailable());
 
 const ADDRESSES = ['127.0.0.1', '127.0.0.2', '127.0.0.3'];
 

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SshError } from '../../../src/errors.js';
 import { type HostKeyPolicy, KnownHosts } from '../../../src/transport/known-hosts.js';
 import { SshConnection, type SshTarget } from '../../../src/transport/ssh.js';
+import { skipWithout } from '../../helpers/prerequisite.js';
 import {
   ensureTestUsers,
   PASSWORD_USER,
@@ -14,8 +15,7 @@ import {
   TestSshd,
 } from '../../helpers/sshd.js';
 
-const unavailable = sshdUnavailable();
-if (unavailable) console.warn(`SKIP transport tests against a real sshd: ${unavailable}`);
+const unavailable = skipWithout('transport tests against a real sshd', sshdUnavailable());
 
 describe.skipIf(unavailable)('SSH transport against a real OpenSSH server', () => {
   let sshd: TestSshd;
