@@ -86,7 +86,7 @@ export class StepFailedError extends Error {
 
 /** An operation on the cluster could not be done (no healthy member, a check failed after a change, ...). */
 export class OperationError extends Error {
-  override readonly name = 'OperationError';
+  override readonly name: string = 'OperationError';
   constructor(
     message: string,
     readonly hint?: string,
@@ -94,6 +94,27 @@ export class OperationError extends Error {
   ) {
     super(message, options);
   }
+}
+
+/** No etcd member answers (all stopped or unhealthy): the one case a restore may go on without a safety snapshot. */
+export class NoHealthyMemberError extends OperationError {
+  override readonly name = 'NoHealthyMemberError';
+}
+
+/** Hosts that could not be reached over SSH, as one SshError (exit 3) naming each with its reason. */
+export function unreachableHosts(
+  failures: ReadonlyMap<string, { message: string; hint?: string }>,
+  doing: string,
+): SshError {
+  const [first] = failures.keys();
+  const list = [...failures].map(([host, f]) => `${host}: ${f.message}`).join('; ');
+  const hints = [...new Set([...failures.values()].map((f) => f.hint).filter(Boolean))];
+  return new SshError(
+    first ?? '?',
+    'other',
+    `cannot ${doing}: unreachable over SSH: ${list}`,
+    hints.join('; ') || undefined,
+  );
 }
 
 export class LockedError extends Error {

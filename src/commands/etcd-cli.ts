@@ -54,28 +54,29 @@ export function registerEtcdCommands(program: Command): void {
         cmd: Command,
       ) => {
         const opened = await openCluster(cluster, globals(cmd));
-        const backup = await checkBackup(opened, selector, options.force ?? false);
-        const m = backup.manifest;
-        const members = opened.loaded.inventory.hosts
-          .filter((h) => h.roles.includes('etcd'))
-          .map((h) => h.name);
-        process.stdout.write(
-          [
-            `restore plan for cluster ${m.cluster}:`,
-            `  backup     ${backup.name} (${m.createdAt}, revision ${m.revision}, ${m.keyCount} keys${m.note ? `, note: ${m.note}` : ''})`,
-            `  members    ${members.join(', ')}: etcd stopped, data replaced, old data kept aside`,
-            '  apiservers stopped during the restore and started after it, where running',
-            '  first      a safety snapshot of the current data, if the cluster answers',
-            '',
-          ].join('\n'),
-        );
-        if (!options.yes)
-          await confirm(
-            `this replaces etcd data on ${members.length} member(s). Type the cluster name (${m.cluster}) to go on: `,
-            m.cluster,
-          );
-        const lock = await acquireLock(opened.paths.lock, `restore ${backup.name}`);
+        // The lock first: no backup or restore may change the backups while this one is checked and used.
+        const lock = await acquireLock(opened.paths.lock, `restore ${selector}`);
         try {
+          const backup = await checkBackup(opened, selector, options.force ?? false);
+          const m = backup.manifest;
+          const members = opened.loaded.inventory.hosts
+            .filter((h) => h.roles.includes('etcd'))
+            .map((h) => h.name);
+          process.stdout.write(
+            [
+              `restore plan for cluster ${m.cluster}:`,
+              `  backup     ${backup.name} (${m.createdAt}, revision ${m.revision}, ${m.keyCount} keys${m.note ? `, note: ${m.note}` : ''})`,
+              `  members    ${members.join(', ')}: etcd stopped, data replaced, old data kept aside`,
+              '  apiservers stopped during the restore and started after it, where running',
+              '  first      a safety snapshot of the current data, if the cluster answers',
+              '',
+            ].join('\n'),
+          );
+          if (!options.yes)
+            await confirm(
+              `this replaces etcd data on ${members.length} member(s). Type the cluster name (${m.cluster}) to go on: `,
+              m.cluster,
+            );
           const result = await restoreCluster(opened, {
             backup,
             becomePassword: await becomePassword(cmd),

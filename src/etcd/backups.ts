@@ -22,6 +22,10 @@ export const backupManifestSchema = z.object({
     totalKey: z.number(),
   }),
   walDir: z.string().default(''),
+  /** Taken by a restore before it replaced the data: never what `restore latest` means. */
+  safety: z.boolean().default(false),
+  /** keyCount was read at the snapshot's own revision (older backups read it before the snapshot). */
+  keyCountAtRevision: z.boolean().default(false),
 });
 export type BackupManifest = z.output<typeof backupManifestSchema>;
 
@@ -62,6 +66,11 @@ export async function listBackups(backupsDir: string): Promise<Backup[]> {
   const names = await readdir(backupsDir).catch(() => [] as string[]);
   const backups = await Promise.all(names.map((n) => readBackup(backupsDir, n).catch(() => undefined)));
   return backups.filter((b): b is Backup => b !== undefined).sort((a, b) => b.name.localeCompare(a.name));
+}
+
+/** The newest backup a user took (safety snapshots of restore runs are skipped), or undefined. */
+export async function latestBackup(backupsDir: string): Promise<Backup | undefined> {
+  return (await listBackups(backupsDir)).find((b) => !b.manifest.safety);
 }
 
 /** Keeps the newest `keep` backups; returns the names removed. */

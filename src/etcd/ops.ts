@@ -122,6 +122,27 @@ export async function liveState(conn: SshConnection, signal?: AbortSignal): Prom
   };
 }
 
+/** The number of keys at a revision (0: the current one), read from the local member. */
+export async function keyCountAt(
+  conn: SshConnection,
+  revision: number,
+  signal?: AbortSignal,
+): Promise<number> {
+  const argv = etcdctl(
+    LOCAL_ENDPOINT,
+    'get',
+    '',
+    '--prefix',
+    '--keys-only',
+    '--limit=1',
+    `--rev=${revision}`,
+    '-w',
+    'json',
+  );
+  const { stdout } = await conn.run(argv, { signal });
+  return json(countSchema, stdout, `the key count at revision ${revision}`).count;
+}
+
 /** etcd 3.5 moved offline snapshot work to etcdutl; 3.4 has only etcdctl. */
 export function offlineTool(version: string): 'etcdctl' | 'etcdutl' {
   return Number(version.split('.')[1] ?? 0) >= 5 ? 'etcdutl' : 'etcdctl';
