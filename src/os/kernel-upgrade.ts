@@ -123,7 +123,9 @@ export async function upgradeKernel(ctx: StepContext, facts: HostFacts): Promise
   const next = (await ctx.read(['sh', '-c', nextBootKernelScript(source)])).stdout.trim();
   if (!next || next === facts.kernel) return;
   ctx.log(`kernel ${facts.kernel} -> ${next}: rebooting (one host at a time)`);
-  await oneAtATime(ctx.shared, 'reboot', () => ctx.reboot({ timeoutMs: rebootTimeoutSeconds * 1000 }));
+  await oneAtATime(ctx.shared, 'reboot', ctx.host.name, () =>
+    ctx.reboot({ timeoutMs: rebootTimeoutSeconds * 1000 }),
+  );
   const running = (await ctx.read(['uname', '-r'])).stdout.trim();
   if (running !== next)
     throw new Error(

@@ -74,7 +74,7 @@ describe.skipIf(unavailable)('kubesmith lab on real nspawn machines', () => {
       async run(ctx) {
         const read = async () => (await ctx.read(['cat', '/proc/sys/kernel/random/boot_id'])).stdout.trim();
         const before = await read();
-        await oneAtATime(ctx.shared, 'reboot', () => ctx.reboot({ timeoutMs: 60_000 }));
+        await oneAtATime(ctx.shared, 'reboot', ctx.host.name, () => ctx.reboot({ timeoutMs: 60_000 }));
         bootIds.set(ctx.host.name, [before, await read()]);
       },
     };
