@@ -1,17 +1,22 @@
 import { createTwoFilesPatch } from 'diff';
 import { sh } from '../transport/quote.js';
 import type { SshConnection } from '../transport/ssh.js';
-import { isLargeFile, type Observed, parseProbe, probeScript, recordLine } from './probe.js';
+import { markPendingShell } from './pending.js';
+import { isLargeFile, type Observed, parsePending, parseProbe, probeScript, recordLine } from './probe.js';
 import {
   type ActionResult,
   contentSha256,
+  isSecretFile,
   modeText,
   type Resource,
   resourceTarget,
-  type ServiceResource,
 } from './resources.js';
+import { guardRestarts, pendingMarkers, runServices } from './services.js';
 
-const SYSTEMD_DIRS = ['/etc/systemd/', '/lib/systemd/', '/usr/lib/systemd/'];
+export { serviceActions } from './services.js';
+
+/** What a dry-run says of a secret file instead of a diff. */
+export const SECRET_DIFFERS = 'content differs (secret)';
 
 export interface PlannedChange {
   index: number;
@@ -39,7 +44,8 @@ export function planStatic(resources: readonly Resource[], observed: Observed[])
     switch (resource.kind) {
       case 'file':
         if (seen.has('absent')) add('create');
-        else if (seen.get('sha256') !== contentSha256(resource.content)) add('content differs');
+        else if (seen.get('sha256') !== contentSha256(resource.content))
+          add(isSecretFile(resource) ? SECRET_DIFFERS : 'content differs');
         else if (ownershipDiffers(seen.get('meta'), resource.mode, resource.owner, resource.group, 0o644))
           add(`mode/owner ${seen.get('meta')}`);
         break;
@@ -59,26 +65,6 @@ export function planStatic(resources: readonly Resource[], observed: Observed[])
     }
   });
   return changes;
-}
-
-export function serviceActions(
-  service: ServiceResource,
-  seen: Observed,
-  changedPaths: Set<string>,
-): string[] {
-  const actions: string[] = [];
-  const unitFileState = seen.get('UnitFileState') ?? '';
-  const active = seen.get('ActiveState') === 'active';
-  if (service.enabled !== undefined) {
-    const isEnabled = unitFileState === 'enabled' || unitFileState === 'static';
-    if (service.enabled && !isEnabled) actions.push('enable');
-    if (!service.enabled && unitFileState === 'enabled') actions.push('disable');
-  }
-  if (service.state === 'started') {
-    if (!active) actions.push('start');
-    else if (service.restartOn?.some((p) => changedPaths.has(p))) actions.push('restart');
-  } else if (active) actions.push('stop');
-  return actions;
 }
 
 export interface ApplyOptions {
@@ -121,6 +107,7 @@ export async function applyResources(
   const started = performance.now();
   const probe = await conn.run(['sh', '-s'], { stdin: probeScript(resources), signal });
   const observed = parseProbe(probe.stdout, resources);
+  const pending = parsePending(probe.stdout);
   const probeMs = Math.round(performance.now() - started);
   const results: ActionResult[] = resources.map((r) => ({
     kind: r.kind,
@@ -137,11 +124,20 @@ export async function applyResources(
     changedPaths.add(resourceTarget(change.resource));
   }
 
+  const services = {
+    resources,
+    observed,
+    pending,
+    changedPaths,
+    guarded: new Set<number>(),
+    dryRun: options.dryRun,
+  };
   if (options.dryRun) {
     for (const change of changes) {
       const r = change.resource;
       if (
         r.kind === 'file' &&
+        !isSecretFile(r) &&
         (typeof r.content === 'string' || Buffer.isBuffer(r.content)) &&
         change.detail !== 'create'
       ) {
@@ -149,6 +145,8 @@ export async function applyResources(
       }
     }
   } else {
+    // A restart that must not happen now (e.g. other members unhealthy) refuses before any change.
+    await guardRestarts(services);
     const timed = performance.now();
     const prepare = changes.flatMap(({ resource: r }) => {
       if (r.kind === 'directory' && r.mode === undefined) return [sh`mkdir -p ${r.path}`];
@@ -166,14 +164,18 @@ export async function applyResources(
       r.kind === 'symlink' ? [sh`mkdir -p $(dirname ${r.path}) && ln -sfn ${r.target} ${r.path}`] : [],
     );
     installs.push(...(await stageFiles(conn, changes, signal)));
-    if (installs.length) await conn.run(['sh', '-s'], { stdin: ['set -e', ...installs].join('\n'), signal });
+    if (installs.length) {
+      // Restarts owed are recorded before any file moves, and cleared once done (pending.ts).
+      const markers = pendingMarkers(services);
+      const script = ['set -e', ...(markers.length ? [markPendingShell(markers)] : []), ...installs];
+      await conn.run(['sh', '-s'], { stdin: script.join('\n'), signal });
+    }
     const elapsed = Math.round(performance.now() - timed);
     for (const change of changes) results[change.index]!.durationMs += elapsed;
   }
 
-  const applying: Applying = { conn, resources, observed, changedPaths, results, options };
-  await runCommands(applying);
-  await runServices(applying);
+  await runCommands({ conn, resources, observed, changedPaths, results, options });
+  await runServices({ ...services, conn, results, signal });
   return results;
 }
 
@@ -243,38 +245,4 @@ async function runCommands({
     result.durationMs += Math.round(performance.now() - t);
     changedPaths.add(r.title);
   }
-}
-
-async function runServices({
-  conn,
-  resources,
-  observed,
-  changedPaths,
-  results,
-  options,
-}: Applying): Promise<void> {
-  const lines: string[] = [];
-  const touched: number[] = [];
-  for (const [index, r] of resources.entries()) {
-    if (r.kind !== 'service') continue;
-    const actions = serviceActions(r, observed[index] ?? new Map(), changedPaths);
-    if (actions.length === 0) continue;
-    touched.push(index);
-    results[index]!.status = 'changed';
-    results[index]!.detail = actions.join(', ');
-    const unit = `${r.name}.service`;
-    for (const action of actions) {
-      const noBlock = r.noBlock && (action === 'start' || action === 'restart') ? ['--no-block'] : [];
-      lines.push(sh`systemctl ${[action, ...noBlock]} ${unit}`);
-    }
-  }
-  const unitsChanged = [...changedPaths].some((p) => SYSTEMD_DIRS.some((d) => p.startsWith(d)));
-  if ((lines.length === 0 && !unitsChanged) || options.dryRun) return;
-  const t = performance.now();
-  await conn.run(
-    ['sh', '-c', ['set -e', ...(unitsChanged ? ['systemctl daemon-reload'] : []), ...lines].join('\n')],
-    { signal: options.signal },
-  );
-  const elapsed = Math.round(performance.now() - t);
-  for (const index of touched) results[index]!.durationMs += elapsed;
 }

@@ -1,7 +1,8 @@
 import { quote as quoteWord, sh } from '../transport/quote.js';
+import { isUnitPath, listPendingShell, unitName } from './pending.js';
 import type { Resource } from './resources.js';
 
-/** What the probe saw of one resource: absent, sha256, meta (mode:owner:group), link, guard, unit properties. */
+/** What the probe saw of one resource: absent, sha256, meta (mode:owner:group), link, guard, unit properties, pending. */
 export type Observed = Map<string, string>;
 
 /**
@@ -63,6 +64,7 @@ export function probeScript(resources: readonly Resource[]): string {
   lines.push('echo @@units');
   if (units.length)
     lines.push(sh`systemctl show -p Id -p LoadState -p ActiveState -p UnitFileState ${units} 2>/dev/null`);
+  if (units.length || paths.some(isUnitPath)) lines.push('echo @@pending', listPendingShell());
   lines.push('echo @@guards');
   resources.forEach((r, i) => {
     if (r.kind !== 'command') return;
@@ -91,10 +93,17 @@ interface ProbeSections {
   sha: Map<string, string>;
   units: Map<string, Map<string, string>>;
   guards: Map<number, string>;
+  pending: Set<string>;
 }
 
 function sections(stdout: string): ProbeSections {
-  const seen: ProbeSections = { paths: new Map(), sha: new Map(), units: new Map(), guards: new Map() };
+  const seen: ProbeSections = {
+    paths: new Map(),
+    sha: new Map(),
+    units: new Map(),
+    guards: new Map(),
+    pending: new Set(),
+  };
   let section = '';
   let unit = new Map<string, string>();
   for (const line of stdout.split('\n')) {
@@ -116,12 +125,19 @@ function sections(stdout: string): ProbeSections {
         unit = new Map();
         seen.units.set(value, unit);
       } else unit.set(key, value);
+    } else if (section === 'pending') {
+      if (line.trim()) seen.pending.add(line.trim());
     } else if (section === 'guards') {
       const [index, state] = line.split(' ');
       if (state) seen.guards.set(Number(index), state);
     }
   }
   return seen;
+}
+
+/** The pending-restart markers the probe found (see pending.ts). */
+export function parsePending(stdout: string): Set<string> {
+  return sections(stdout).pending;
 }
 
 export function parseProbe(stdout: string, resources: readonly Resource[]): Observed[] {
@@ -147,6 +163,7 @@ export function parseProbe(stdout: string, resources: readonly Resource[]): Obse
         break;
       case 'service':
         for (const [key, value] of seen.units.get(`${r.name}.service`) ?? []) observed.set(key, value);
+        if (seen.pending.has(unitName(r.name))) observed.set('pending', '');
         break;
       case 'command':
         observed.set('guard', seen.guards.get(i) ?? '');

@@ -15,6 +15,8 @@ export interface FileResource extends Ownership {
   path: string;
   /** Rendered content, or a local file (large binaries) with its known sha256. */
   content: string | Buffer | { localPath: string; sha256: string };
+  /** Never shown in a diff (keys, tokens). Implied by a mode that others and the group cannot read. */
+  secret?: boolean;
 }
 
 /** Without a mode, only existence is managed (mode and owner of an existing directory are left alone). */
@@ -53,6 +55,11 @@ export interface ServiceResource {
   restartOn?: string[];
   /** Start without waiting for readiness (members of a cluster that must come up together). */
   noBlock?: boolean;
+  /**
+   * Called before this service is restarted (not started, not in dry-run) and before any file
+   * changes; throws to refuse, e.g. when other members are not healthy. Nothing changes then.
+   */
+  beforeRestart?: () => Promise<void>;
 }
 
 export type ActionStatus = 'ok' | 'changed' | 'skipped' | 'failed';
@@ -82,6 +89,11 @@ export function resourceTarget(resource: Resource): string {
 export function contentSha256(content: FileResource['content']): string {
   if (typeof content === 'object' && !Buffer.isBuffer(content)) return content.sha256;
   return createHash('sha256').update(content).digest('hex');
+}
+
+/** Whether a file's content must never be shown: marked secret, or unreadable by group and others (0600, 0400). */
+export function isSecretFile(file: FileResource): boolean {
+  return file.secret === true || ((file.mode ?? 0o644) & 0o044) === 0;
 }
 
 export function modeText(mode: number | undefined, fallback: number): string {

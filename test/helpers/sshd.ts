@@ -47,14 +47,19 @@ export class TestSshd {
     readonly dir: string,
     readonly port: number,
     readonly addresses: string[],
+    /** Directories put first on the PATH of every session (e.g. a fake systemctl). */
+    readonly pathFirst: string[] = [],
   ) {
     this.clientKey = join(dir, 'client_key');
   }
 
-  static async start(addresses: string[] = ['127.0.0.1']): Promise<TestSshd> {
+  static async start(
+    addresses: string[] = ['127.0.0.1'],
+    options: { pathFirst?: string[] } = {},
+  ): Promise<TestSshd> {
     const dir = mkdtempSync(join(tmpdir(), 'ks-sshd-'));
     chmodSync(dir, 0o755);
-    const sshd = new TestSshd(dir, await freePort(), addresses);
+    const sshd = new TestSshd(dir, await freePort(), addresses, options.pathFirst);
     await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', sshd.clientKey]);
     writeFileSync(join(dir, 'authorized_keys'), readFileSync(`${sshd.clientKey}.pub`), { mode: 0o644 });
     await sshd.newHostKey();
@@ -84,6 +89,11 @@ export class TestSshd {
       'MaxSessions 100',
       'MaxStartups 100',
       'Subsystem sftp internal-sftp',
+      ...(this.pathFirst.length
+        ? [
+            `SetEnv PATH=${[...this.pathFirst, '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'].join(':')}`,
+          ]
+        : []),
     ].join('\n');
     writeFileSync(join(this.dir, 'sshd_config'), `${config}\n`);
     this.process = spawn(SSHD, ['-D', '-e', '-f', join(this.dir, 'sshd_config')], {
