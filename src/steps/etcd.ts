@@ -11,12 +11,16 @@ import {
   PEER_PORT,
   waitHealthyScript,
 } from '../components/etcd.js';
-import type { Resource } from '../engine/resources.js';
+import type { Resource, ServiceResource } from '../engine/resources.js';
 import { once, oneAtATime } from '../engine/shared.js';
 import type { RunContext, Step, StepContext } from '../engine/step.js';
 import { render } from '../engine/template.js';
+import { OperationError } from '../errors.js';
+import { healthSchema as endpointHealthSchema, healthByMember, memberHealth } from '../etcd/ops.js';
 import { archOf, artifactsFor, binaryResources } from '../hostlib/artifacts.js';
 import { clusterMarker } from '../hostlib/marker.js';
+import { sectionedRead } from '../hostlib/sections.js';
+import type { Inventory } from '../inventory/schema.js';
 import { CA, cas, ETCD_KUBESMITH_CLIENT, etcdCerts, etcdPeerCert, etcdServerCert } from '../pki/spec.js';
 import { ensurePki } from '../pki/store.js';
 import { sh } from '../transport/quote.js';
@@ -64,8 +68,9 @@ export const etcd: Step = {
   },
   async run(ctx) {
     const { host, inventory } = ctx;
-    const seen = await ctx.read(['sh', '-c', 'uname -m; systemctl is-active etcd.service || true']);
-    const [uname = '', active = ''] = seen.stdout.trim().split('\n');
+    const reading = memberReading(inventory);
+    const seen = reading.parse((await ctx.read(['sh', '-c', reading.script])).stdout);
+    const uname = seen.uname;
     const files = await artifactsFor(ctx, archOf(uname), BINARIES, OPTIONAL);
     const version = files.get('bin/etcd')!.version;
     const pki = await pkiFor(ctx);
@@ -109,7 +114,7 @@ export const etcd: Step = {
         : []),
       { kind: 'file', path: ETCD_PATHS.unit, content: unit },
     ];
-    const service = (first: boolean): Resource => ({
+    const service = (first: boolean): ServiceResource => ({
       kind: 'service',
       name: 'etcd',
       enabled: true,
@@ -117,15 +122,21 @@ export const etcd: Step = {
       restartOn: [ETCD_PATHS.unit, ...secrets],
       noBlock: first,
     });
-    if (active !== 'active') {
+    if ((joining(ctx)?.has(host.name) && !seen.active) || !clusterRunning(seen)) {
       // A new cluster: every member starts at once (a lone member waits for quorum), then each waits for health.
+      // A member joining a running cluster (add-etcd) starts the same way, as a learner.
       const results = await ctx.apply([...resources, service(true)]);
       if (!ctx.dryRun && results.some((r) => r.status === 'changed')) await waitHealthy(ctx);
       return;
     }
     // A running cluster: members restart one at a time, each healthy before the next, so quorum holds.
-    await oneAtATime(ctx.shared, 'etcd-restart', async () => {
-      const results = await ctx.apply([...resources, service(false)]);
+    // A member that is down takes its turn too (it is started, not bootstrapped beside the others).
+    // A failed turn stops the others; a restart waits for every other member to be healthy.
+    await oneAtATime(ctx.shared, 'etcd-restart', host.name, async () => {
+      const results = await ctx.apply([
+        ...resources,
+        { ...service(false), beforeRestart: () => othersHealthy(ctx) },
+      ]);
       if (!ctx.dryRun && results.some((r) => r.kind === 'service' && r.status === 'changed'))
         await waitHealthy(ctx);
     });
@@ -164,6 +175,82 @@ export const JOINING = 'etcd:joining';
 
 function joining(ctx: RunContext): Map<string, Bootstrap> | undefined {
   return ctx.shared.get(JOINING) as Map<string, Bootstrap> | undefined;
+}
+
+/** What a member's read says: its architecture, whether its etcd runs, which members answer healthy from it. */
+export interface MemberReading {
+  uname: string;
+  active: boolean;
+  /** Members (names) that answered the health read; empty where etcdctl is not installed yet. */
+  healthy: string[];
+}
+
+/**
+ * One command: uname, this member's state, and (where etcdctl and the client certificate are
+ * already installed) every member's health, which says whether the cluster runs.
+ */
+export function memberReading(inventory: Inventory): {
+  script: string;
+  parse(stdout: string): MemberReading;
+} {
+  const health = etcdctl(clientEndpoints(inventory), 'endpoint', 'health', '-w', 'json');
+  const read = sectionedRead([
+    ['uname', 'uname -m'],
+    ['active', 'systemctl is-active etcd.service || true'],
+    [
+      'health',
+      sh`if command -v etcdctl >/dev/null 2>&1 && [ -r ${ETCD_PATHS.clientKey} ]; then ${health} 2>/dev/null; fi; true`,
+    ],
+  ]);
+  return {
+    script: read.script,
+    parse(stdout) {
+      const sections = read.parse(stdout);
+      let health: z.output<typeof endpointHealthSchema> = [];
+      try {
+        health = endpointHealthSchema.parse(JSON.parse(sections.get('health')?.trim() || '[]'));
+      } catch {
+        health = [];
+      }
+      const healthy = [...healthByMember(health, etcdMembers(inventory))].filter(([, ok]) => ok);
+      return {
+        uname: sections.get('uname')?.trim() ?? '',
+        active: sections.get('active')?.trim() === 'active',
+        healthy: healthy.map(([name]) => name),
+      };
+    },
+  };
+}
+
+/**
+ * Whether the cluster (not this member) runs: this member is active or any member answers.
+ * A member found down while the others serve must take its turn in the rolling restart, not
+ * start beside them as if the cluster were new.
+ */
+export function clusterRunning(reading: MemberReading): boolean {
+  return reading.active || reading.healthy.length > 0;
+}
+
+/** The members other than `self` that are not healthy. */
+export function unhealthyOthers(
+  inventory: Inventory,
+  self: string,
+  health: ReadonlyMap<string, boolean>,
+): string[] {
+  return etcdMembers(inventory)
+    .filter((m) => m.name !== self && health.get(m.name) !== true)
+    .map((m) => m.name);
+}
+
+/** Refuses a member's restart unless every other member is healthy at that moment (quorum must hold). */
+async function othersHealthy(ctx: StepContext): Promise<void> {
+  const health = await memberHealth(ctx.conn, ctx.inventory, ctx.signal);
+  const sick = unhealthyOthers(ctx.inventory, ctx.host.name, health);
+  if (sick.length)
+    throw new OperationError(
+      `${ctx.host.name}: not restarted: etcd members ${sick.join(', ')} are not healthy, and restarting ${ctx.host.name} now could lose quorum`,
+      'bring them back first (journalctl -u etcd on them), then re-run',
+    );
 }
 
 async function waitHealthy(ctx: StepContext): Promise<void> {
