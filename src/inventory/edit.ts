@@ -2,16 +2,15 @@ import { copyFile, readFile, rename, writeFile } from 'node:fs/promises';
 import { isMap, isSeq, parseDocument, type YAMLMap, type YAMLSeq } from 'yaml';
 
 /**
- * Takes a role away from hosts in the inventory file, keeping comments and layout; a host left
- * without roles is removed. The previous file is kept beside it; returns that copy's path.
+ * Takes a role away from hosts in an inventory's text, keeping comments and layout; a host left
+ * without roles is removed.
  */
-export async function removeRole(
-  file: string,
+export function withoutRole(
+  text: string,
   hosts: readonly string[],
   role: string,
-  stamp: string,
-): Promise<string> {
-  const text = await readFile(file, 'utf8');
+  file = 'inventory',
+): string {
   const doc = parseDocument(text);
   const list = doc.get('hosts', true);
   if (!isSeq(list)) throw new Error(`${file}: hosts is not a list`);
@@ -27,9 +26,27 @@ export async function removeRole(
     if (kept.length === 0) seq.items.splice(i, 1);
     else (roles as YAMLSeq).items = kept;
   }
+  return doc.toString();
+}
+
+/**
+ * Writes the inventory file with a role taken away from hosts (see withoutRole). The previous
+ * file is kept beside it; returns that copy's path.
+ */
+export async function removeRole(
+  file: string,
+  hosts: readonly string[],
+  role: string,
+  stamp: string,
+): Promise<string> {
+  return replaceInventory(file, withoutRole(await readFile(file, 'utf8'), hosts, role, file), stamp);
+}
+
+/** Writes a new inventory text atomically, keeping the previous file beside it; returns that copy's path. */
+export async function replaceInventory(file: string, text: string, stamp: string): Promise<string> {
   const backup = `${file}.before-${stamp}`;
   await copyFile(file, backup);
-  await writeFile(`${file}.tmp`, doc.toString(), { mode: 0o600 });
+  await writeFile(`${file}.tmp`, text, { mode: 0o600 });
   await rename(`${file}.tmp`, file);
   return backup;
 }
