@@ -358,11 +358,9 @@ export async function delEtcd(
         );
         continue;
       }
-      await pool
-        .get(host.name)
-        .run(['sh', '-c', retireMemberScript(dirs, stamp, options.purge ?? false)], {
-          signal: options.signal,
-        });
+      await pool.get(host.name).run(['sh', '-c', retireMemberScript(dirs, stamp, options.purge ?? false)], {
+        signal: options.signal,
+      });
       options.say(
         `${host.name}: etcd stopped and disabled, /etc/etcd/pki deleted, data ${options.purge ? 'purged' : `kept at ${retiredPaths(dirs, stamp).join(' and ')}`}`,
       );
