@@ -14,6 +14,8 @@ import {
   SshError,
   StepFailedError,
 } from './errors.js';
+import { kubesmithHome } from './home.js';
+import { useKubesmithHome } from './hostlib/marker.js';
 import { VERSION } from './version.js';
 
 export function buildProgram(): Command {
@@ -31,12 +33,22 @@ export function buildProgram(): Command {
     .option('--ask-become-pass', 'ask for the sudo password of a non-root SSH user')
     .option('-v, --verbose', 'show unchanged actions too')
     .showHelpAfterError()
-    .exitOverride();
+    .exitOverride()
+    // Cluster ids live in the home's clusters/<name>/cluster-id: the one --home names.
+    .hook('preAction', (_program, action) => {
+      useKubesmithHome(kubesmithHome((action.optsWithGlobals() as { home?: string }).home));
+    });
 
   registerClusterCommands(program);
   registerEtcdCommands(program);
   registerLabCommands(program);
   return program;
+}
+
+/** A run that failed only because hosts could not be reached exits 3, as documented; any other failure 1. */
+export function exitCodeOf(error: StepFailedError): number {
+  const unreachable = error.failures.length > 0 && error.failures.every((f) => f.step === 'connect');
+  return unreachable ? ExitCode.unreachable : ExitCode.failed;
 }
 
 /** The one place errors become messages and exit codes. */
@@ -58,7 +70,7 @@ export function report(error: unknown): number {
   }
   if (error instanceof StepFailedError) {
     say(`error: ${error.message}`);
-    return ExitCode.failed;
+    return exitCodeOf(error);
   }
   if (error instanceof LockedError) {
     say(`error: ${error.message}`);

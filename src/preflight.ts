@@ -1,4 +1,11 @@
 import type { HostFacts } from './facts.js';
+import {
+  CLUSTER_MARKER,
+  type ClusterIdentity,
+  clusterIdentity,
+  isOurMarker,
+  parseMarker,
+} from './hostlib/marker.js';
 import type { HostSpec, Inventory } from './inventory/schema.js';
 import { minorOf } from './inventory/versions.js';
 import { kernelSource } from './os/kernel-upgrade.js';
@@ -41,12 +48,15 @@ function compareVersions(a: string, b: string): number {
   return 0;
 }
 
+/** The cluster a setup deploys: its identity, or its name alone (then any id of that name counts as ours). */
+export type DeployCluster = string | ClusterIdentity;
+
 /** Findings about one host on its own. */
 export function hostFindings(
   host: HostSpec,
   facts: HostFacts,
   inventory: Inventory,
-  deployClusterName: string,
+  deploying: DeployCluster,
 ): Finding[] {
   const out: Finding[] = [];
   const add = (severity: Severity, message: string) => out.push({ host: host.name, severity, message });
@@ -92,12 +102,19 @@ export function hostFindings(
     add('warn', `clock is off by ${(facts.clockSkewMs / 1000).toFixed(1)}s from the deploy machine`);
   if (facts.packageManager === 'none')
     add('warn', 'no apt, dnf or yum found: missing packages cannot be installed');
-  const ours = facts.kubesmithCluster === deployClusterName;
+  const identity = typeof deploying === 'string' ? { name: deploying } : deploying;
+  const marker = parseMarker(facts.kubesmithCluster);
+  const ours = marker !== undefined && isOurMarker(marker, identity);
+  if (marker && !ours)
+    add(
+      'block',
+      `${host.name} belongs to another kubesmith cluster: ${CLUSTER_MARKER} says '${marker.name}'${marker.id ? ` with id ${marker.id}` : ''}, this cluster is '${identity.name}'${'id' in identity ? ` with id ${identity.id}` : ''}; if that cluster is gone, reset ${host.name} (stop its services, delete ${CLUSTER_MARKER}) or use another host`,
+    );
   for (const port of facts.listeningPorts) {
     const use = PORTS[port];
     if (!use?.roles.some((r) => host.roles.includes(r as HostSpec['roles'][number]))) continue;
     if (ours) add('info', `port ${port} (${use.what}) is in use, by this cluster`);
-    else add('block', `port ${port}, needed by ${use.what}, is already in use`);
+    else if (!marker) add('block', `port ${port}, needed by ${use.what}, is already in use`);
   }
   return out;
 }
@@ -133,17 +150,25 @@ export function crossHostFindings(facts: ReadonlyMap<string, HostFacts>): Findin
 }
 
 /** Every finding for the hosts whose facts were read: each host on its own, then across hosts. */
-export function allFindings(inventory: Inventory, facts: ReadonlyMap<string, HostFacts>): Finding[] {
+export function allFindings(
+  inventory: Inventory,
+  facts: ReadonlyMap<string, HostFacts>,
+  deploying: DeployCluster = clusterIdentity(inventory),
+): Finding[] {
   const findings = inventory.hosts
     .filter((h) => facts.has(h.name))
-    .flatMap((h) => hostFindings(h, facts.get(h.name)!, inventory, inventory.cluster.name));
+    .flatMap((h) => hostFindings(h, facts.get(h.name)!, inventory, deploying));
   return [...findings, ...crossHostFindings(facts)];
 }
 
 /** The hosts a setup must not touch, each with every reason at once. */
-export function refusals(inventory: Inventory, facts: ReadonlyMap<string, HostFacts>): Map<string, string> {
+export function refusals(
+  inventory: Inventory,
+  facts: ReadonlyMap<string, HostFacts>,
+  deploying: DeployCluster = clusterIdentity(inventory),
+): Map<string, string> {
   const out = new Map<string, string>();
-  for (const f of allFindings(inventory, facts).filter((x) => x.severity === 'block'))
+  for (const f of allFindings(inventory, facts, deploying).filter((x) => x.severity === 'block'))
     out.set(
       f.host,
       out.has(f.host) ? `${out.get(f.host)}; ${f.message}` : `preflight refused ${f.host}: ${f.message}`,

@@ -62,7 +62,7 @@ describe('kubesmith CLI', () => {
     expect(result.stderr).toContain("no step 'nope' in setup; choose one of: all, 01 (prepare)");
   });
 
-  it('reports an unreachable host with exit 1 and a summary row', async () => {
+  it('reports an unreachable host with exit 3 (as the README says) and a summary row', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ks-cli-'));
     await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'key')]);
     const inventory = readFileSync(
@@ -71,7 +71,7 @@ describe('kubesmith CLI', () => {
     ).replace('../keys/id_test', join(dir, 'key'));
     writeFileSync(join(dir, 'inventory.yaml'), inventory);
     const result = await cli(['setup', '-i', join(dir, 'inventory.yaml'), 'all']);
-    expect(result.exitCode).toBe(1);
+    expect(result.exitCode).toBe(3);
     expect(result.stdout).toMatch(/m1 +failed +0 +connect +m1 \(127\.0\.0\.1:1\): connection refused/);
   });
 

@@ -1,5 +1,9 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { HostFacts } from '../../src/facts.js';
+import { clusterIdentityIn, clusterMarker, markerText, parseMarker } from '../../src/hostlib/marker.js';
 import type { HostSpec, Inventory } from '../../src/inventory/schema.js';
 import { inventorySchema } from '../../src/inventory/schema.js';
 import { crossHostFindings, hostFindings } from '../../src/preflight.js';
@@ -53,6 +57,46 @@ describe('preflight', () => {
 
   it('accepts ports used by this same cluster', () => {
     expect(blocks(facts({ listeningPorts: [2379, 6443], kubesmithCluster: 'c' }))).toEqual([]);
+  });
+
+  describe('cluster identity', () => {
+    const ours = { name: 'c', id: 'a'.repeat(32) };
+    const judged = (marker: string, ports = [2379, 6443]) =>
+      hostFindings(master, facts({ listeningPorts: ports, kubesmithCluster: marker }), inventory(), ours)
+        .filter((x) => x.severity === 'block')
+        .map((x) => x.message);
+
+    it('accepts a host holding this cluster id', () => {
+      expect(judged(markerText(ours))).toEqual([]);
+    });
+
+    it('refuses a host of another cluster of the same name, naming the host and the fix', () => {
+      const other = markerText({ name: 'c', id: 'b'.repeat(32) });
+      const refused = judged(other).join();
+      expect(refused).toMatch(/m1 belongs to another kubesmith cluster/);
+      expect(refused).toContain(`id ${'b'.repeat(32)}`);
+      expect(refused).toMatch(/delete \/etc\/kubesmith\/cluster-name/);
+      expect(judged(other, [22]).join()).toMatch(/another kubesmith cluster/);
+    });
+
+    it('refuses a host marked by a cluster of another name, even with no port in use', () => {
+      expect(judged('prod\n', [22]).join()).toMatch(/says 'prod'/);
+    });
+
+    it('accepts a marker from before cluster ids (name only), which the steps then rewrite with the id', () => {
+      expect(judged('c\n')).toEqual([]);
+      expect(parseMarker('c\n')).toEqual({ name: 'c' });
+      expect(clusterMarker(inventory(), ours)).toMatchObject({ content: `name=c\nid=${'a'.repeat(32)}\n` });
+    });
+
+    it('keeps one random id per cluster in its state dir, made once', () => {
+      const dir = join(mkdtempSync(join(tmpdir(), 'ks-id-')), 'clusters', 'c');
+      const first = clusterIdentityIn(dir, 'c');
+      expect(first.id).toMatch(/^[0-9a-f]{32}$/);
+      expect(clusterIdentityIn(dir, 'c')).toEqual(first);
+      expect(readFileSync(join(dir, 'cluster-id'), 'utf8').trim()).toBe(first.id);
+      expect(clusterIdentityIn(join(dir, '..', 'd'), 'd').id).not.toBe(first.id);
+    });
   });
 
   it('finds cloned machines across hosts', () => {
