@@ -8,6 +8,7 @@ import { execa } from 'execa';
 import { readBundleManifest } from './artifacts/bundle.js';
 import { loadPlaybook } from './engine/playbook.js';
 import { kubesmithHome } from './home.js';
+import { LAB_KUBERNETES_VERSION } from './lab/inventory.js';
 import { bundleDir } from './lab/state.js';
 import { PACKAGE_ROOT } from './package-root.js';
 import { formatDuration, formatTable } from './render/table.js';
@@ -56,7 +57,9 @@ async function main(): Promise<number> {
     (await run('etcd backup', 'backup', LAB, '--note', 'demo'));
 
   const playbook = await loadPlaybook('setup');
-  const manifest = await readBundleManifest(bundleDir(kubesmithHome())).catch(() => undefined);
+  const manifest = await readBundleManifest(bundleDir(kubesmithHome(), LAB_KUBERNETES_VERSION)).catch(
+    () => undefined,
+  );
   process.stdout.write('\n=== summary\n');
   process.stdout.write(
     `${formatTable(

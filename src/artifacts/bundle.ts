@@ -9,6 +9,7 @@ import { z } from 'zod';
  *   manifest.json   what is inside, with versions and sha256 of every file
  *   bin/            executables (etcd, etcdctl, containerd, runc, ...)
  *   cni/bin/        CNI plugins
+ *   images/         container image archives (docker-archive), imported by step 03
  */
 export const bundleManifestSchema = z.object({
   format: z.literal(1),
@@ -19,12 +20,29 @@ export const bundleManifestSchema = z.object({
       name: z.string(),
       version: z.string(),
       origin: z.string(),
+      /** Where the files came from: the official release, a local build from the Go module, a Debian package. */
+      source: z.enum(['download', 'built', 'debian']).optional(),
+      goVersion: z.string().optional(),
       files: z.array(
         z.object({ path: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/), size: z.number() }),
       ),
     }),
   ),
   absent: z.array(z.object({ name: z.string(), reason: z.string() })),
+  images: z
+    .array(
+      z.object({
+        /** Full reference, e.g. registry.k8s.io/pause:3.10.1. */
+        name: z.string(),
+        path: z.string(),
+        sha256: z.string().regex(/^[0-9a-f]{64}$/),
+        size: z.number(),
+        /** The image id (config digest) containerd reports after import. */
+        configDigest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+        source: z.enum(['download', 'built']),
+      }),
+    )
+    .default([]),
 });
 export type BundleManifest = z.output<typeof bundleManifestSchema>;
 

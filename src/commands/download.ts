@@ -44,6 +44,7 @@ async function writeBundle(
       files: list.map((f) => ({ path: f.path, sha256: f.sha256, size: sizes.get(f.path) ?? 0 })),
     })),
     absent: [],
+    images: [],
   };
   await writeFile(join(staging, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   await rm(dir, { recursive: true, force: true });

@@ -34,6 +34,18 @@ export function registerLabCommands(program: Command): void {
         m.roles.join(','),
         result.started.includes(m.name) ? 'started' : 'running',
       ]);
+      if (result.origins.length)
+        process.stdout.write(
+          `${formatTable(
+            ['COMPONENT', 'VERSION', 'SOURCE', 'TIME'],
+            result.origins.map((o) => [
+              o.component,
+              o.version,
+              o.cached ? `${o.source} (cached)` : o.source,
+              `${o.seconds.toFixed(1)}s`,
+            ]),
+          )}\n\n`,
+        );
       process.stdout.write(`${formatTable(['MACHINE', 'ADDRESS', 'ROLES', 'STATE'], rows)}\n`);
       process.stdout.write(
         `${result.changed ? 'lab ready' : 'lab already up, nothing changed'} in ${seconds}s; inventory: ${result.inventoryFile}\nnext: kubesmith check ${options.name}\n`,

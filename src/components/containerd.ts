@@ -76,7 +76,8 @@ export function registryHostFiles(inv: Inventory): Map<string, string> {
 /** The parts of containerd's effective CRI config (Status verbose info.config) the step checks. */
 const criConfig = z
   .object({
-    sandboxImage: z.string(),
+    // containerd 2.x reports only the runtime part here; the image part (sandbox, registry) is not in Status.
+    sandboxImage: z.string().optional(),
     containerd: z
       .object({
         runtimes: z.record(
@@ -85,7 +86,7 @@ const criConfig = z
         ),
       })
       .loose(),
-    registry: z.object({ configPath: z.string() }).loose(),
+    registry: z.object({ configPath: z.string() }).loose().optional(),
   })
   .loose();
 
@@ -97,11 +98,11 @@ export function criConfigProblems(info: Record<string, string>, sandbox: string)
   if (info.config === undefined) return ['the runtime did not report its config'];
   const config = criConfig.parse(JSON.parse(info.config));
   const problems: string[] = [];
-  if (config.sandboxImage !== sandbox)
+  if (config.sandboxImage !== undefined && config.sandboxImage !== sandbox)
     problems.push(`sandbox image is ${config.sandboxImage}, not ${sandbox}`);
   if (config.containerd.runtimes.runc?.options?.SystemdCgroup !== true)
     problems.push('runc does not use the systemd cgroup driver');
-  if (config.registry.configPath !== CONTAINERD_PATHS.certsDir)
+  if (config.registry && config.registry.configPath !== CONTAINERD_PATHS.certsDir)
     problems.push(
       `registry config path is '${config.registry.configPath}', not ${CONTAINERD_PATHS.certsDir}`,
     );

@@ -24,8 +24,8 @@ export const BASE_PACKAGES = [
   'chrony',
   'openssl',
 ];
-const SUITE = 'bookworm';
-const MIRROR = process.env.KUBESMITH_DEBIAN_MIRROR ?? 'http://deb.debian.org/debian';
+export const SUITE = 'bookworm';
+export const MIRROR = process.env.KUBESMITH_DEBIAN_MIRROR ?? 'http://deb.debian.org/debian';
 
 function marker(dir: string): string {
   return join(dir, '.kubesmith-base');

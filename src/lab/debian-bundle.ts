@@ -90,6 +90,7 @@ export async function ensureDebianBundle(
         name: source.name,
         version: version.replace(/^\d+:/, '').split(/[-+~]/)[0] ?? version,
         origin: `debian:${source.package}=${version}`,
+        source: 'debian',
         files,
       });
     }
@@ -99,6 +100,7 @@ export async function ensureDebianBundle(
       source: 'Debian 12 packages',
       artifacts,
       absent: ABSENT,
+      images: [],
     };
     await writeFile(join(staging, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     await rm(dir, { recursive: true, force: true });

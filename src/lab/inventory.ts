@@ -1,13 +1,14 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { stringify } from 'yaml';
 import type { ClusterPaths } from '../home.js';
+import { LAB_KUBERNETES_VERSIONS } from './build/recipes.js';
 import type { LabState } from './state.js';
 
 /**
  * The lab's hosts run on this machine's kernel, which mounts cgroup v1 here; Kubernetes
  * 1.35+ refuses cgroup v1, so the lab pins the newest minor that still accepts it.
  */
-export const LAB_KUBERNETES_VERSION = '1.34.3';
+export const LAB_KUBERNETES_VERSION = LAB_KUBERNETES_VERSIONS[0];
 
 export interface LabInventoryOptions {
   keyFile: string;

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { checkClusterName } from '../commands/context.js';
 import { mapLimit } from '../engine/limit.js';
@@ -7,9 +8,10 @@ import { acquireLock } from '../engine/lock.js';
 import { clusterPaths } from '../home.js';
 import { ensureBase } from './base.js';
 import { attachVeth, ensureBridge, removeBridge, takenLabSubnets } from './bridge.js';
-import { ensureDebianBundle } from './debian-bundle.js';
+import { ensureKubeletSysctls } from './host-sysctls.js';
 import { ensureLabTools } from './host-tools.js';
-import { writeLabCluster } from './inventory.js';
+import { LAB_KUBERNETES_VERSION, writeLabCluster } from './inventory.js';
+import { type ComponentOrigin, ensureLabBundle } from './lab-bundle.js';
 import {
   boot,
   halt,
@@ -17,12 +19,12 @@ import {
   machineDirs,
   mountRoot,
   personalize,
+  removeMachineCgroups,
   unmountRoot,
   waitForSsh,
 } from './machines.js';
 import {
   baseDir,
-  bundleDir,
   isOurNspawn,
   LAB_SUBNET_PREFIX,
   type LabMachine,
@@ -46,6 +48,8 @@ export interface LabUpResult {
   started: string[];
   inventoryFile: string;
   baseBuilt: boolean;
+  /** Where each bundle component came from, when the bundle was assembled in this call. */
+  origins: ComponentOrigin[];
   changed: boolean;
 }
 
@@ -72,7 +76,7 @@ export async function labUp(count: number, options: LabOptions): Promise<LabUpRe
   const lock = await acquireLock(paths.lock, `lab up ${count}`);
   try {
     const base = await ensureBase(baseDir(options.home), options.say);
-    const bundle = await ensureDebianBundle(bundleDir(options.home), options.say);
+    const bundle = await ensureLabBundle(join(options.home, 'cache'), LAB_KUBERNETES_VERSION, options.say);
     const previous = await readState(paths);
     const net = labNetwork(
       options.name,
@@ -96,6 +100,7 @@ export async function labUp(count: number, options: LabOptions): Promise<LabUpRe
     }
     const authorizedKey = await ensureKey(paths.key);
     await ensureBridge(state.bridge, state.gateway);
+    await ensureKubeletSysctls(options.say);
     const started: string[] = [];
     await mapLimit(state.machines, 8, async (machine) => {
       const dirs = machineDirs(paths.machines, machine.name);
@@ -135,7 +140,8 @@ export async function labUp(count: number, options: LabOptions): Promise<LabUpRe
       started,
       inventoryFile: cluster.inventory,
       baseBuilt: base.built,
-      changed: changed || started.length > 0 || base.built,
+      origins: bundle.origins,
+      changed: changed || started.length > 0 || base.built || bundle.built,
     };
   } finally {
     await lock.release();
@@ -159,6 +165,7 @@ export async function labDown(options: LabOptions): Promise<{ stopped: string[] 
         if (isOurNspawn(m.pid, dirs.root)) stopped.push(m.name);
         await halt(m.pid, dirs.root);
         await unmountRoot(dirs);
+        await removeMachineCgroups(m.name);
       }),
     );
     await removeBridge(state?.bridge ?? net.bridge);

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,6 +13,9 @@ export interface MachineDirs {
   work: string;
   root: string;
   console: string;
+  /** Real-filesystem directories bound over the machine's overlay root (see boot()). */
+  containerd: string;
+  kubelet: string;
 }
 
 export function machineDirs(machinesDir: string, name: string): MachineDirs {
@@ -23,6 +26,8 @@ export function machineDirs(machinesDir: string, name: string): MachineDirs {
     work: join(dir, 'work'),
     root: join(dir, 'root'),
     console: join(dir, 'console.log'),
+    containerd: join(dir, 'var-lib-containerd'),
+    kubelet: join(dir, 'var-lib-kubelet'),
   };
 }
 
@@ -35,6 +40,8 @@ export async function mountRoot(base: string, dirs: MachineDirs): Promise<void> 
   await mkdir(dirs.upper, { recursive: true });
   await mkdir(dirs.work, { recursive: true });
   await mkdir(dirs.root, { recursive: true });
+  await mkdir(dirs.containerd, { recursive: true });
+  await mkdir(dirs.kubelet, { recursive: true });
   if (await isMounted(dirs.root)) return;
   await execa('mount', [
     '-t',
@@ -90,8 +97,50 @@ export async function personalize(
   await mkdir(join(r, 'root', '.ssh'), { recursive: true, mode: 0o700 });
   await writeFile(join(r, 'root', '.ssh', 'authorized_keys'), authorizedKey, { mode: 0o600 });
   await chmod(join(r, 'root', '.ssh'), 0o700);
+  await writeContainerHostUnits(r);
   // Names this root from inside: lets a container init that outlived its nspawn be found.
   await writeFile(marker, `${dirs.root}\n`);
+}
+
+/**
+ * What a machine needs inside to run kubelet and runc that a VM would not:
+ * - nspawn mounts the cgroup v1 controllers read-only (only without a user namespace does it
+ *   give them at all); each machine sits in its own cgroups (boot()), so making them writable
+ *   lets kubelet and runc create pod cgroups without touching another machine's;
+ * - there is no /dev/kmsg in a container; kubelet's OOM watcher opens it (kind links the console).
+ */
+async function writeContainerHostUnits(root: string): Promise<void> {
+  const units = join(root, 'etc', 'systemd', 'system');
+  await mkdir(join(units, 'sysinit.target.wants'), { recursive: true });
+  await writeFile(
+    join(units, 'kubesmith-lab-cgroups.service'),
+    [
+      '[Unit]',
+      'Description=kubesmith lab: writable cgroup controllers for kubelet and runc',
+      'DefaultDependencies=no',
+      'Before=sysinit.target',
+      '',
+      '[Service]',
+      'Type=oneshot',
+      'RemainAfterExit=yes',
+      `ExecStart=/bin/sh -c 'for d in /sys/fs/cgroup/*/; do mount -o remount,bind,rw "$d"; done'`,
+      '',
+      '[Install]',
+      'WantedBy=sysinit.target',
+      '',
+    ].join('\n'),
+  );
+  await symlink(
+    '/etc/systemd/system/kubesmith-lab-cgroups.service',
+    join(units, 'sysinit.target.wants', 'kubesmith-lab-cgroups.service'),
+  ).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EEXIST') throw error;
+  });
+  await mkdir(join(root, 'etc', 'tmpfiles.d'), { recursive: true });
+  await writeFile(
+    join(root, 'etc', 'tmpfiles.d', 'kubesmith-lab-kmsg.conf'),
+    'L /dev/kmsg - - - - /dev/console\n',
+  );
 }
 
 export async function hostKeyLine(dirs: MachineDirs, address: string): Promise<string> {
@@ -106,6 +155,18 @@ export async function hostKeyLine(dirs: MachineDirs, address: string): Promise<s
  * asks to reboot) and passes a TERM on to it, waiting for the orderly poweroff to finish.
  */
 const SUPERVISOR = [
+  // Its own cgroup in every hierarchy, below the current one: nspawn's cgroup namespace then
+  // shows the machine only its own subtree, so kubelets on two machines never share /kubepods.
+  'while IFS=: read -r _ controllers path; do',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion
+  '  case "$controllers" in "") dir=/sys/fs/cgroup/unified ;; name=*) dir=/sys/fs/cgroup/${controllers#name=} ;; *) dir=/sys/fs/cgroup/$controllers ;; esac',
+  '  [ -d "$dir" ] || continue',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion
+  '  parent="$dir${path%/}"; own="$parent/$KUBESMITH_LAB_CGROUP"',
+  '  mkdir -p "$own" || continue',
+  '  for f in cpuset.cpus cpuset.mems; do [ -f "$own/$f" ] && [ -z "$(cat "$own/$f")" ] && cat "$parent/$f" > "$own/$f"; done',
+  '  echo $$ > "$own/cgroup.procs"',
+  'done < /proc/self/cgroup',
   'trap \'kill -TERM "$child" 2>/dev/null\' TERM INT',
   'while :; do',
   '  "$@" & child=$!',
@@ -114,6 +175,24 @@ const SUPERVISOR = [
   '  [ "$status" -eq 133 ] || exit "$status"',
   'done',
 ].join('\n');
+
+export function labCgroupName(machine: string): string {
+  return `kubesmith-lab-${machine}`;
+}
+
+/** Removes a stopped machine's cgroups (and what kubelet made inside them), deepest first. */
+export async function removeMachineCgroups(machine: string): Promise<void> {
+  await execa(
+    'sh',
+    [
+      '-c',
+      'find /sys/fs/cgroup -mindepth 2 -maxdepth 5 -type d -name "$1" -prune -print 2>/dev/null | while read -r own; do find "$own" -depth -type d -exec rmdir {} + 2>/dev/null; done; true',
+      'sh',
+      labCgroupName(machine),
+    ],
+    { reject: false },
+  );
+}
 
 /** Boots the machine under systemd-nspawn (restarted on reboot), detached; returns the supervisor's pid. */
 export function boot(dirs: MachineDirs, machine: LabMachine, bridge: string): number {
@@ -129,6 +208,12 @@ export function boot(dirs: MachineDirs, machine: LabMachine, bridge: string): nu
       '--keep-unit',
       '--register=no',
       '--quiet',
+      // runc needs the keyring (session keys) and bpf (device filters); nspawn filters both out.
+      '--capability=all',
+      '--system-call-filter=@keyring bpf',
+      // containerd's overlayfs snapshotter cannot stack on the machine's overlayfs root.
+      `--bind=${dirs.containerd}:/var/lib/containerd`,
+      `--bind=${dirs.kubelet}:/var/lib/kubelet`,
       '-b',
       '-D',
       dirs.root,
@@ -136,7 +221,16 @@ export function boot(dirs: MachineDirs, machine: LabMachine, bridge: string): nu
       machine.name,
       `--network-bridge=${bridge}`,
     ],
-    { detached: true, stdio: ['ignore', out, out] },
+    {
+      detached: true,
+      stdio: ['ignore', out, out],
+      env: {
+        ...process.env,
+        KUBESMITH_LAB_CGROUP: labCgroupName(machine.name),
+        // Network sysctls are per network namespace: let prepare set ip_forward and the bridge hooks.
+        SYSTEMD_NSPAWN_API_VFS_WRITABLE: 'network',
+      },
+    },
   );
   closeSync(out);
   child.unref();

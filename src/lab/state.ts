@@ -28,8 +28,9 @@ export function baseDir(home: string): string {
   return join(home, 'cache', 'lab-base-bookworm');
 }
 
-export function bundleDir(home: string): string {
-  return join(home, 'cache', 'lab-bundle-bookworm');
+/** The lab's artifact bundle for a Kubernetes version (see lab-bundle.ts). */
+export function bundleDir(home: string, kubernetesVersion: string): string {
+  return join(home, 'cache', 'lab-bundle', `kubernetes-${kubernetesVersion}`);
 }
 
 const machineSchema = z.object({

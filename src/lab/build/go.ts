@@ -1,0 +1,194 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { z } from 'zod';
+import { sha256File } from '../../artifacts/bundle.js';
+import type { GoRecipe } from './recipes.js';
+
+export interface BuiltFile {
+  path: string;
+  localPath: string;
+  sha256: string;
+  size: number;
+}
+
+export interface BuiltComponent {
+  component: string;
+  version: string;
+  goVersion: string;
+  files: BuiltFile[];
+  seconds: number;
+  /** False when the component came from the build cache. */
+  built: boolean;
+}
+
+export class BuildError extends Error {
+  constructor(component: string, what: string, output: string) {
+    const tail = output.trim().split('\n').slice(-20).join('\n');
+    super(`building ${component} failed at ${what}:\n${tail}`);
+    this.name = 'BuildError';
+  }
+}
+
+/** The go command's environment: never fetch another toolchain, never stamp VCS data (module zips have none). */
+export function goEnv(cgo = false): Record<string, string> {
+  return { GOTOOLCHAIN: 'local', GOFLAGS: '-mod=mod -buildvcs=false', CGO_ENABLED: cgo ? '1' : '0' };
+}
+
+export async function localGoVersion(): Promise<string | undefined> {
+  const result = await execa('go', ['env', 'GOVERSION'], { reject: false });
+  return result.exitCode === 0 ? result.stdout.trim() : undefined;
+}
+
+const downloadInfo = z.object({ GoMod: z.string(), Info: z.string(), Dir: z.string().optional() });
+
+/** `go mod download -json` of one module version: its go.mod, publication time and source dir. */
+export async function moduleDownload(
+  module: string,
+  version: string,
+  cwd: string,
+): Promise<{ goMod: string; time: string; dir?: string }> {
+  const result = await execa('go', ['mod', 'download', '-json', `${module}@${version}`], {
+    cwd,
+    env: goEnv(),
+    reject: false,
+  });
+  if (result.exitCode !== 0)
+    throw new BuildError(module, `go mod download ${version}`, result.stdout + result.stderr);
+  const info = downloadInfo.parse(JSON.parse(result.stdout));
+  const time = z.object({ Time: z.string() }).parse(JSON.parse(await readFile(info.Info, 'utf8'))).Time;
+  return { goMod: await readFile(info.GoMod, 'utf8'), time, dir: info.Dir };
+}
+
+/** `require k8s.io/x v0.0.0` lines of a go.mod: the staging modules its own replaces point into the repo. */
+export function stagingModules(goMod: string): string[] {
+  return [...goMod.matchAll(/^\s*(?:require\s+)?(k8s\.io\/[\w.\-/]+)\s+v0\.0\.0\s*(?:\/\/.*)?$/gm)].map(
+    (m) => m[1]!,
+  );
+}
+
+/** The file name `go build -o dir/` gives a main package: its last element, or the one before a /vN suffix. */
+export function defaultExecName(importPath: string): string {
+  const parts = importPath.split('/');
+  const last = parts.at(-1)!;
+  return /^v\d+$/.test(last) && parts.length > 1 ? parts.at(-2)! : last;
+}
+
+export function wrapperGoMod(recipe: GoRecipe, replaces: string[]): string {
+  const lines = [
+    `module kubesmith.local/build/${recipe.component}`,
+    '',
+    'go 1.24.0',
+    '',
+    `require ${recipe.module} ${recipe.moduleVersion}`,
+    '',
+    ...replaces.map((r) => `replace ${r}`),
+    '',
+  ];
+  return lines.join('\n');
+}
+
+function toolsGo(recipe: GoRecipe): string {
+  const imports = Object.keys(recipe.packages).map((p) => `\t_ "${p}"`);
+  return `//go:build tools\n\npackage tools\n\nimport (\n${imports.join('\n')}\n)\n`;
+}
+
+const recordSchema = z.object({
+  component: z.string(),
+  version: z.string(),
+  goVersion: z.string(),
+  seconds: z.number(),
+  files: z.array(z.object({ path: z.string(), localPath: z.string(), sha256: z.string(), size: z.number() })),
+});
+
+async function cachedBuild(record: string): Promise<BuiltComponent | undefined> {
+  const text = await readFile(record, 'utf8').catch(() => undefined);
+  if (!text) return undefined;
+  const parsed = recordSchema.safeParse(JSON.parse(text));
+  if (!parsed.success) return undefined;
+  for (const file of parsed.data.files) {
+    const s = await stat(file.localPath).catch(() => undefined);
+    if (!s || s.size !== file.size) return undefined;
+  }
+  return { ...parsed.data, built: false };
+}
+
+async function go(recipe: GoRecipe, what: string, args: string[], cwd: string, log: string): Promise<void> {
+  const result = await execa('go', args, {
+    cwd,
+    env: goEnv(recipe.cgo),
+    reject: false,
+    all: true,
+  });
+  await writeFile(log, `$ go ${args.join(' ')}\n${result.all ?? ''}\n`, { flag: 'a' });
+  if (result.exitCode !== 0)
+    throw new BuildError(`${recipe.component} ${recipe.version}`, what, result.all ?? '');
+}
+
+/**
+ * Builds a recipe's binaries in a generated wrapper module (cached by component and
+ * version under `root`; Go's own caches make a rebuild after a version change cheap).
+ */
+export async function buildRecipe(recipe: GoRecipe, root: string): Promise<BuiltComponent> {
+  const dir = join(root, `${recipe.component}-${recipe.version}`);
+  const record = join(dir, 'built.json');
+  const cached = await cachedBuild(record);
+  if (cached) return cached;
+  const started = Date.now();
+  const goVersion = (await localGoVersion()) ?? 'unknown';
+  const moduleDir = join(dir, 'module');
+  const out = join(dir, 'out');
+  const log = join(dir, 'build.log');
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(moduleDir, { recursive: true });
+  await mkdir(out, { recursive: true });
+  const origin = await moduleDownload(recipe.module, recipe.moduleVersion, moduleDir);
+  const replaces: string[] = [];
+  if (recipe.replaceStagingOf)
+    for (const m of stagingModules(origin.goMod))
+      replaces.push(`${m} => ${m} ${recipe.replaceStagingOf.version}`);
+  for (const m of recipe.pinSiblings ?? []) replaces.push(`${m} => ${m} ${recipe.moduleVersion}`);
+  await writeFile(join(moduleDir, 'go.mod'), wrapperGoMod(recipe, replaces));
+  await writeFile(join(moduleDir, 'tools.go'), toolsGo(recipe));
+  await go(recipe, 'go mod tidy', ['mod', 'tidy'], moduleDir, log);
+  const variables = Object.entries(recipe.variables ?? {}).map(
+    ([name, value]) => `-X ${name}=${value.replace('{commitTime}', origin.time)}`,
+  );
+  const args = [
+    'build',
+    '-trimpath',
+    ...(recipe.tags?.length ? ['-tags', recipe.tags.join(',')] : []),
+    '-ldflags',
+    ['-s', '-w', ...variables].join(' '),
+    '-o',
+    `${out}/`,
+    ...Object.keys(recipe.packages),
+  ];
+  await go(recipe, 'go build', args, moduleDir, log);
+  const files: BuiltFile[] = [];
+  for (const [pkg, path] of Object.entries(recipe.packages)) {
+    const produced = join(out, defaultExecName(pkg));
+    const localPath = join(dir, path);
+    if (!existsSync(produced))
+      throw new BuildError(
+        `${recipe.component} ${recipe.version}`,
+        'go build',
+        `${pkg}: no binary at ${produced}`,
+      );
+    await mkdir(join(localPath, '..'), { recursive: true });
+    await rename(produced, localPath);
+    files.push({ path, localPath, sha256: await sha256File(localPath), size: (await stat(localPath)).size });
+  }
+  const done: BuiltComponent = {
+    component: recipe.component,
+    version: recipe.version,
+    goVersion,
+    files,
+    seconds: Math.round((Date.now() - started) / 100) / 10,
+    built: true,
+  };
+  await writeFile(`${record}.tmp`, JSON.stringify(done, null, 2));
+  await rename(`${record}.tmp`, record);
+  return done;
+}

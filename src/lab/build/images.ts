@@ -1,0 +1,159 @@
+import { existsSync } from 'node:fs';
+import {
+  chmod,
+  copyFile,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { MIRROR, SUITE } from '../base.js';
+import { BuildError } from './go.js';
+import { type ImageArchive, layerFromDirectory, writeImageArchive } from './image.js';
+import { LAB_IMAGES } from './recipes.js';
+
+/** What an agnhost image needs around the binary: e2e tests exec sh, curl, dig, nc and ip in it. */
+const USERLAND_PACKAGES = ['curl', 'bind9-dnsutils', 'iproute2', 'netcat-openbsd', 'iputils-ping'];
+
+const ref = (image: { name: string; tag: string }) => `${image.name}:${image.tag}`;
+
+/** pause from the kubernetes module's own source, static, as upstream builds it. */
+async function pauseImage(kubernetesSource: string, dir: string): Promise<ImageArchive> {
+  const root = join(dir, 'pause-root');
+  await rm(root, { recursive: true, force: true });
+  await mkdir(root, { recursive: true });
+  const source = join(kubernetesSource, 'build', 'pause', 'linux', 'pause.c');
+  const result = await execa(
+    'gcc',
+    [
+      '-Os',
+      '-Wall',
+      '-Werror',
+      '-static',
+      `-DVERSION=v${LAB_IMAGES.pause.tag}`,
+      '-o',
+      join(root, 'pause'),
+      source,
+    ],
+    { reject: false, all: true },
+  );
+  if (result.exitCode !== 0) throw new BuildError('pause', `gcc ${source}`, result.all ?? '');
+  await execa('strip', [join(root, 'pause')]);
+  const layer = await layerFromDirectory(root, join(dir, 'pause-layer.tar'));
+  return writeImageArchive(
+    ref(LAB_IMAGES.pause),
+    [layer],
+    { entrypoint: ['/pause'], user: '65535:65535' },
+    join(dir, 'pause.tar'),
+  );
+}
+
+async function debianPackageFiles(pkg: string, dir: string): Promise<string> {
+  const work = await mkdtemp(join(dir, `${pkg}-`));
+  let result = await execa('apt-get', ['download', '-q', pkg], { cwd: work, reject: false, all: true });
+  if (result.exitCode !== 0) {
+    await execa('apt-get', ['update', '-q']);
+    result = await execa('apt-get', ['download', '-q', pkg], { cwd: work, reject: false, all: true });
+  }
+  if (result.exitCode !== 0) throw new BuildError(pkg, 'apt-get download', result.all ?? '');
+  const deb = (await readdir(work)).find((f) => f.endsWith('.deb'));
+  if (!deb) throw new BuildError(pkg, 'apt-get download', 'no .deb file');
+  await execa('dpkg-deb', ['-x', join(work, deb), join(work, 'root')]);
+  return join(work, 'root');
+}
+
+/** A shell image for test pods: Debian's static busybox with its applets linked. */
+async function busyboxImage(dir: string): Promise<ImageArchive> {
+  const unpacked = await debianPackageFiles('busybox-static', dir);
+  const root = join(dir, 'busybox-root');
+  await rm(root, { recursive: true, force: true });
+  await mkdir(join(root, 'bin'), { recursive: true });
+  await copyFile(join(unpacked, 'bin', 'busybox'), join(root, 'bin', 'busybox'));
+  await chmod(join(root, 'bin', 'busybox'), 0o755);
+  const applets = (await execa(join(root, 'bin', 'busybox'), ['--list'])).stdout.split('\n').filter(Boolean);
+  for (const applet of applets) if (applet !== 'busybox') await symlink('busybox', join(root, 'bin', applet));
+  for (const d of ['tmp', 'etc']) await mkdir(join(root, d), { recursive: true });
+  await writeFile(
+    join(root, 'etc', 'passwd'),
+    'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n',
+  );
+  await writeFile(join(root, 'etc', 'group'), 'root:x:0:\nnogroup:x:65534:\n');
+  await rm(join(unpacked, '..'), { recursive: true, force: true });
+  const layer = await layerFromDirectory(root, join(dir, 'busybox-layer.tar'));
+  return writeImageArchive(
+    ref(LAB_IMAGES.busybox),
+    [layer],
+    { entrypoint: [], cmd: ['sh'], env: ['PATH=/bin'] },
+    join(dir, 'busybox.tar'),
+  );
+}
+
+/** A Debian userland (minbase plus the network tools), cached; the lower layer of agnhost. */
+async function userlandLayer(dir: string): Promise<{ file: string; diffId: string }> {
+  const root = join(dir, 'userland-root');
+  const marker = join(dir, 'userland.packages');
+  const wanted = `${SUITE} ${USERLAND_PACKAGES.join(',')}\n`;
+  const tar = join(dir, 'userland-layer.tar');
+  if (!existsSync(root) || (await readFile(marker, 'utf8').catch(() => '')) !== wanted) {
+    const staging = `${root}.building`;
+    await rm(staging, { recursive: true, force: true });
+    const result = await execa(
+      'debootstrap',
+      ['--variant=minbase', `--include=${USERLAND_PACKAGES.join(',')}`, SUITE, staging, MIRROR],
+      { reject: false, all: true },
+    );
+    if (result.exitCode !== 0) throw new BuildError('agnhost userland', 'debootstrap', result.all ?? '');
+    for (const path of [
+      'usr/share/doc',
+      'usr/share/man',
+      'usr/share/locale',
+      'usr/share/info',
+      'var/cache/apt',
+      'var/lib/apt/lists',
+      'var/log',
+    ])
+      await rm(join(staging, path), { recursive: true, force: true });
+    await rm(root, { recursive: true, force: true });
+    await rename(staging, root);
+    await rm(tar, { force: true });
+    await writeFile(marker, wanted);
+  }
+  return layerFromDirectory(root, tar);
+}
+
+async function agnhostImage(agnhostBinary: string, dir: string): Promise<ImageArchive> {
+  const lower = await userlandLayer(dir);
+  const root = join(dir, 'agnhost-root');
+  await rm(root, { recursive: true, force: true });
+  await mkdir(root, { recursive: true });
+  await copyFile(agnhostBinary, join(root, 'agnhost'));
+  await chmod(join(root, 'agnhost'), 0o755);
+  // The upstream image answers to both names.
+  await symlink('agnhost', join(root, 'agnhost-2'));
+  const upper = await layerFromDirectory(root, join(dir, 'agnhost-layer.tar'));
+  return writeImageArchive(
+    ref(LAB_IMAGES.agnhost),
+    [lower, upper],
+    { entrypoint: ['/agnhost'], cmd: ['pause'] },
+    join(dir, 'agnhost.tar'),
+  );
+}
+
+/** Assembles the lab's images into `dir` from built binaries and Debian packages. */
+export async function buildLabImages(
+  inputs: { kubernetesSource: string; agnhost: string },
+  dir: string,
+): Promise<ImageArchive[]> {
+  await mkdir(dir, { recursive: true });
+  return [
+    await pauseImage(inputs.kubernetesSource, dir),
+    await agnhostImage(inputs.agnhost, dir),
+    await busyboxImage(dir),
+  ];
+}

@@ -1,0 +1,169 @@
+/**
+ * What the lab builds from the published Go modules when the official release downloads
+ * cannot be reached: the one place its component versions are chosen. Each version's
+ * `go` directive is satisfied by the local toolchain (Go 1.26; GOTOOLCHAIN=local).
+ */
+
+export interface GoRecipe {
+  /** Component name in the bundle manifest. */
+  component: string;
+  /** Version as the manifest records it (no leading v). */
+  version: string;
+  module: string;
+  moduleVersion: string;
+  /** Import path of each main package -> bundle path of its binary. */
+  packages: Record<string, string>;
+  cgo?: boolean;
+  tags?: string[];
+  /** `-X` assignments; `{commitTime}` is replaced by the module's publication time. */
+  variables?: Record<string, string>;
+  /** Modules the wrapper must replace: a fixed version for every `require ... v0.0.0` of this module's go.mod. */
+  replaceStagingOf?: { module: string; version: string };
+  /** Sibling modules of the same repository to pin to the same version (relative replaces upstream). */
+  pinSiblings?: string[];
+}
+
+export const LAB_KUBERNETES_VERSIONS = ['1.34.4', '1.35.4'] as const;
+
+const kubeVersionVariables = (version: string): Record<string, string> => {
+  const [major = '1', minor = '0'] = version.split('.');
+  const values: Record<string, string> = {
+    gitVersion: `v${version}`,
+    gitMajor: major,
+    gitMinor: minor,
+    gitTreeState: 'clean',
+    buildDate: '{commitTime}',
+  };
+  const out: Record<string, string> = {};
+  for (const pkg of ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version'])
+    for (const [name, value] of Object.entries(values)) out[`${pkg}.${name}`] = value;
+  return out;
+};
+
+export function kubernetesRecipe(version: string): GoRecipe {
+  const staging = `v0.${version.split('.').slice(1).join('.')}`;
+  return {
+    component: 'kubernetes',
+    version,
+    module: 'k8s.io/kubernetes',
+    moduleVersion: `v${version}`,
+    packages: {
+      'k8s.io/kubernetes/cmd/kube-apiserver': 'bin/kube-apiserver',
+      'k8s.io/kubernetes/cmd/kube-controller-manager': 'bin/kube-controller-manager',
+      'k8s.io/kubernetes/cmd/kube-scheduler': 'bin/kube-scheduler',
+      'k8s.io/kubernetes/cmd/kubelet': 'bin/kubelet',
+      'k8s.io/kubernetes/cmd/kube-proxy': 'bin/kube-proxy',
+      'k8s.io/kubernetes/cmd/kubectl': 'bin/kubectl',
+      'k8s.io/kubernetes/test/images/agnhost': 'image-bin/agnhost',
+    },
+    // Upstream's release flags (hack/lib/golang.sh); every binary static.
+    tags: ['selinux', 'notest', 'grpcnotrace'],
+    variables: kubeVersionVariables(version),
+    replaceStagingOf: { module: 'k8s.io/kubernetes', version: staging },
+  };
+}
+
+const ETCD = '3.6.16';
+const CONTAINERD = '2.2.9';
+const RUNC = '1.3.4';
+const CNI = '1.9.1';
+const CRICTL = '1.34.0';
+const HELM = '3.19.0';
+
+export const COMPONENT_RECIPES: GoRecipe[] = [
+  {
+    component: 'etcd',
+    version: ETCD,
+    module: 'go.etcd.io/etcd/server/v3',
+    moduleVersion: `v${ETCD}`,
+    packages: {
+      'go.etcd.io/etcd/server/v3': 'bin/etcd',
+      'go.etcd.io/etcd/etcdctl/v3': 'bin/etcdctl',
+      'go.etcd.io/etcd/etcdutl/v3': 'bin/etcdutl',
+    },
+    // etcd's modules point at each other with relative replaces, which a dependency cannot use.
+    pinSiblings: [
+      'go.etcd.io/etcd/api/v3',
+      'go.etcd.io/etcd/client/pkg/v3',
+      'go.etcd.io/etcd/client/v3',
+      'go.etcd.io/etcd/pkg/v3',
+      'go.etcd.io/etcd/server/v3',
+      'go.etcd.io/etcd/etcdctl/v3',
+      'go.etcd.io/etcd/etcdutl/v3',
+    ],
+  },
+  {
+    component: 'containerd',
+    version: CONTAINERD,
+    module: 'github.com/containerd/containerd/v2',
+    moduleVersion: `v${CONTAINERD}`,
+    packages: {
+      'github.com/containerd/containerd/v2/cmd/containerd': 'bin/containerd',
+      'github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2': 'bin/containerd-shim-runc-v2',
+      'github.com/containerd/containerd/v2/cmd/ctr': 'bin/ctr',
+    },
+    // Without cgo the btrfs snapshotter drops out, as in upstream's static shim.
+    tags: ['no_btrfs'],
+    variables: {
+      'github.com/containerd/containerd/v2/version.Version': `v${CONTAINERD}`,
+      'github.com/containerd/containerd/v2/version.Package': 'github.com/containerd/containerd/v2',
+    },
+  },
+  {
+    component: 'runc',
+    version: RUNC,
+    module: 'github.com/opencontainers/runc',
+    moduleVersion: `v${RUNC}`,
+    packages: { 'github.com/opencontainers/runc': 'bin/runc' },
+    // libcontainer/nsenter is C; seccomp links Debian's libseccomp.
+    cgo: true,
+    tags: ['seccomp'],
+  },
+  {
+    component: 'cni-plugins',
+    version: CNI,
+    module: 'github.com/containernetworking/plugins',
+    moduleVersion: `v${CNI}`,
+    packages: Object.fromEntries(
+      [
+        'main/bridge',
+        'main/loopback',
+        'main/ptp',
+        'main/host-device',
+        'main/macvlan',
+        'main/ipvlan',
+        'main/vlan',
+        'ipam/host-local',
+        'ipam/static',
+        'meta/portmap',
+        'meta/bandwidth',
+        'meta/tuning',
+        'meta/firewall',
+      ].map((p) => [`github.com/containernetworking/plugins/plugins/${p}`, `cni/bin/${p.split('/')[1]}`]),
+    ),
+    variables: { 'github.com/containernetworking/plugins/pkg/utils/buildversion.BuildVersion': `v${CNI}` },
+  },
+  {
+    component: 'crictl',
+    version: CRICTL,
+    module: 'sigs.k8s.io/cri-tools',
+    moduleVersion: `v${CRICTL}`,
+    packages: { 'sigs.k8s.io/cri-tools/cmd/crictl': 'bin/crictl' },
+    variables: { 'sigs.k8s.io/cri-tools/pkg/version.Version': CRICTL },
+  },
+  {
+    component: 'helm',
+    version: HELM,
+    module: 'helm.sh/helm/v3',
+    moduleVersion: `v${HELM}`,
+    packages: { 'helm.sh/helm/v3/cmd/helm': 'bin/helm' },
+    variables: { 'helm.sh/helm/v3/internal/version.version': `v${HELM}` },
+  },
+];
+
+/** Images the lab assembles, under the exact names the manifests and Kubernetes' e2e suite ask for. */
+export const LAB_IMAGES = {
+  pause: { name: 'registry.k8s.io/pause', tag: '3.10.1' },
+  agnhost: { name: 'registry.k8s.io/e2e-test-images/agnhost', tag: '2.56' },
+  busybox: { name: 'registry.k8s.io/e2e-test-images/busybox', tag: '1.37.0-1' },
+} as const;
