@@ -25,6 +25,15 @@ for (const walDir of ['', '/var/lib/etcd-wal']) {
       await kubesmith('lab', 'down', '--name', LAB);
     });
 
+    it('restores the backup of an empty cluster (snapshot revision 0, restored revision 1)', async () => {
+      const run = await kubesmith('backup', LAB, '--note', 'empty');
+      expect(run.exitCode, run.all).toBe(0);
+      expect(run.stdout).toMatch(/revision 0, 0 keys/);
+      const restore = await kubesmith('restore', LAB, 'latest', '--yes');
+      expect(restore.exitCode, restore.all).toBe(0);
+      expect(restore.stdout).toMatch(/0 keys, all members healthy/);
+    });
+
     it('backs up 10,000 keys and verifies the copy', async () => {
       const entries = Array.from({ length: 10_000 }, (_, i): [string, string] => [
         `/drill/original/${i}`,
@@ -67,13 +76,22 @@ for (const walDir of ['', '/var/lib/etcd-wal']) {
       } finally {
         third.close();
       }
+      // This run's old data, kept aside inside the data (and WAL) dir: one line per member.
+      const kept = [...run.stdout.matchAll(/^ {2}(\S+):(\S+)(?: and (\S+))?$/gm)];
+      expect(kept).toHaveLength(3);
       for (const i of [0, 1, 2]) {
-        const aside = await shell.run(
-          i,
-          'ls -d /var/lib/etcd.before-restore-* /var/lib/etcd-wal.before-restore-* 2>/dev/null || true',
-        );
-        expect(aside.split('\n').filter(Boolean)).toHaveLength(walDir ? 2 : 1);
+        const [, host, data, wal] = kept.find((k) => k[1] === `${LAB}-${i + 1}`)!;
+        expect(host).toBe(`${LAB}-${i + 1}`);
+        expect(data).toMatch(/^\/var\/lib\/etcd\/kubesmith-before-restore-/);
+        const paths = [data!, ...(wal ? [wal] : [])];
+        expect(Boolean(wal)).toBe(Boolean(walDir));
+        expect(await shell.run(i, `ls -d ${paths.join(' ')}`)).toBe(paths.join('\n'));
       }
+      // The restore took a safety snapshot, the newest backup now: latest must still mean the user's.
+      const backupName = run.stdout.match(/^restored (\S+):/m)?.[1];
+      const repeat = await kubesmith('restore', LAB, 'latest', '--yes');
+      expect(repeat.exitCode, repeat.all).toBe(0);
+      expect(repeat.stdout).toContain(`restored ${backupName}:`);
       const again = await kubesmith('setup', LAB, '02');
       expect(again.exitCode, again.all).toBe(0);
       expect(again.stdout).toContain('etcd healthy: 3 members');

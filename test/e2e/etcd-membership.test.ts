@@ -77,7 +77,10 @@ describe.skipIf(unavailable)(
       expect(del.stderr).toContain('etcd healthy: 3 members');
       expect(readFileSync(inventoryFile, 'utf8').match(/- etcd/g)).toHaveLength(3);
       expect(await shell.run(3, 'systemctl is-enabled etcd || true')).toBe('disabled');
-      expect(await shell.run(3, 'ls -d /var/lib/etcd.removed-*')).toMatch(/^\/var\/lib\/etcd\.removed-/);
+      expect(await shell.run(3, 'ls -d /var/lib/etcd/kubesmith-removed-*')).toMatch(
+        /^\/var\/lib\/etcd\/kubesmith-removed-/,
+      );
+      expect(await shell.run(3, 'test -e /etc/etcd/pki && echo kept || echo deleted')).toBe('deleted');
 
       await sleep(500);
       await writer.stop();
