@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, type Hash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { posix } from 'node:path';
-import { type Duplex, Readable, type Writable } from 'node:stream';
+import { type Duplex, Readable, Transform, type Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import ssh2, { type ClientChannel, type ConnectConfig } from 'ssh2';
 
@@ -10,8 +10,20 @@ const { Client, utils } = ssh2;
 type Client = InstanceType<typeof Client>;
 
 import { InterruptedError, RemoteCommandError, SshError, type SshErrorKind } from '../errors.js';
+import { BastionPool } from './bastion.js';
 import { fingerprint, type HostKeyPolicy, type KnownHosts, knownHostsName } from './known-hosts.js';
 import { type Argv, commandLine, sh } from './quote.js';
+import { type SudoHandshake, sudoHandshake, sudoMarkers, sudoWithPassword } from './sudo.js';
+
+/** How long a command may run unless told otherwise: long enough for a package install or a large upload. */
+export const EXEC_TIMEOUT_MS = 30 * 60_000;
+
+/**
+ * A dead host (or network) is noticed after about KEEPALIVE_INTERVAL_MS * (KEEPALIVE_COUNT_MAX + 1):
+ * 15-20 s, not the minute a command would otherwise hang.
+ */
+export const KEEPALIVE_INTERVAL_MS = 5_000;
+export const KEEPALIVE_COUNT_MAX = 3;
 
 export interface SshEndpoint {
   address: string;
@@ -39,6 +51,8 @@ export interface ExecOptions {
   /** Stream stdout here instead of collecting it. */
   stdout?: Writable;
   signal?: AbortSignal;
+  /** The command is stopped (TERM) and fails as a timeout after this long; default EXEC_TIMEOUT_MS. */
+  timeoutMs?: number;
 }
 
 export interface ExecResult {
@@ -61,9 +75,12 @@ export interface ConnectOptions {
   attempts?: number;
   backoffMs?: number;
   signal?: AbortSignal;
+  /** The run's bastion connections, shared by every host behind the same bastion. */
+  bastions?: BastionPool;
 }
 
 const SUDO_PASSWORD_NEEDED = /sudo: (a password is required|a terminal is required)/;
+const SUDO_PASSWORD_REFUSED = /sudo: (\d+ incorrect password attempts?|no password was provided)/;
 
 function classify(
   target: SshTarget,
@@ -126,22 +143,83 @@ async function privateKey(target: SshTarget): Promise<Buffer | undefined> {
   return key;
 }
 
+/** One SSH handshake (directly, or over `sock` through a bastion), host key checked by policy. */
+async function connectClient(
+  target: SshTarget,
+  signal?: AbortSignal,
+  sock?: ConnectConfig['sock'],
+): Promise<Client> {
+  const client = new Client();
+  const name = knownHostsName(target.address, target.port);
+  let hostKeyRefused: string | undefined;
+  const config: ConnectConfig = {
+    host: target.address,
+    port: target.port,
+    username: target.user,
+    privateKey: await privateKey(target),
+    agent: target.agent,
+    readyTimeout: target.connectTimeoutMs,
+    keepaliveInterval: KEEPALIVE_INTERVAL_MS,
+    keepaliveCountMax: KEEPALIVE_COUNT_MAX,
+    sock,
+    hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
+      target.knownHosts.verify(name, key, target.hostKeyPolicy).then(
+        (verdict) => {
+          if (verdict === 'changed') {
+            hostKeyRefused = `host key changed (now ${fingerprint(key)}); if the host was reinstalled on purpose, remove the line for ${name} from ${target.knownHosts.file}`;
+          } else if (verdict === 'unknown') {
+            hostKeyRefused = `host key ${fingerprint(key)} is not in ${target.knownHosts.file} and ssh.hostKeyPolicy is strict; add it (ssh-keyscan -p ${target.port} ${target.address}) or use accept-new`;
+          }
+          verify(hostKeyRefused === undefined);
+        },
+        () => verify(false),
+      );
+    },
+  };
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      // destroy, not end: a handshake in progress would otherwise hold the process until it times out.
+      client.destroy();
+      reject(new InterruptedError());
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let settled = false;
+    client.once('ready', () => {
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      resolve(client);
+    });
+    // ssh2 may emit several errors for one failure (and keepalive errors later): handle all.
+    client.on('error', (error) => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      client.destroy();
+      reject(classify(target, error, hostKeyRefused));
+    });
+    client.connect(config);
+  });
+}
+
 /** One persistent SSH connection to a host, reused by every command of a run. */
 export class SshConnection {
-  /** Whether sudo asks this user for the password; learnt once, only when one was given. */
-  private sudoAsks: Promise<boolean> | undefined;
   private lost: SshError | undefined;
-  readonly stats = { commands: 0, bytesUploaded: 0 };
+  readonly stats = { commands: 0, bytesUploaded: 0, passwordsSent: 0 };
   /** What each running command does when the connection drops. */
   private readonly running = new Set<() => void>();
+  /** sha256 of what was streamed to each staged file, checked on the host before it is moved into place. */
+  private readonly sentSha256 = new Map<string, string>();
 
   private constructor(
     readonly target: SshTarget,
     private readonly client: Client,
-    private readonly bastionClient?: Client,
+    /** The bastion connections this one came through (and a reconnect should use). */
+    readonly bastions: BastionPool,
+    private readonly releaseBastion: () => void = () => undefined,
   ) {
     client.on('close', () => {
       this.lost ??= new SshError(target.name, 'closed', `${target.name}: connection lost`);
+      releaseBastion();
       for (const onLost of this.running) onLost();
     });
   }
@@ -151,7 +229,7 @@ export class SshConnection {
     let delay = options.backoffMs ?? 500;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await SshConnection.openOnce(target, options.signal);
+        return await SshConnection.openOnce(target, options.bastions ?? new BastionPool(), options.signal);
       } catch (error) {
         if (
           !(error instanceof SshError) ||
@@ -166,110 +244,53 @@ export class SshConnection {
     }
   }
 
-  private static async openOnce(target: SshTarget, signal?: AbortSignal): Promise<SshConnection> {
-    let bastionClient: Client | undefined;
-    let sock: ConnectConfig['sock'];
-    if (target.bastion) {
-      const bastionTarget: SshTarget = {
-        ...target,
-        ...target.bastion,
-        name: `${target.name} via bastion ${target.bastion.address}`,
-        bastion: undefined,
-      };
-      const bastion = await SshConnection.openOnce(bastionTarget, signal);
-      bastionClient = bastion.client;
-      sock = await new Promise((resolve, reject) => {
+  private static async openOnce(
+    target: SshTarget,
+    bastions: BastionPool,
+    signal?: AbortSignal,
+  ): Promise<SshConnection> {
+    if (!target.bastion) return new SshConnection(target, await connectClient(target, signal), bastions);
+    const hop = target.bastion;
+    const bastionTarget: SshTarget = {
+      ...target,
+      ...hop,
+      name: `${target.name} via bastion ${hop.address}`,
+      bastion: undefined,
+    };
+    const key = `${hop.user}@${hop.address}:${hop.port}:${hop.identityFile ?? ''}`;
+    const bastion = await bastions.acquire(key, () => connectClient(bastionTarget, signal));
+    try {
+      const sock = await new Promise<ConnectConfig['sock']>((resolve, reject) => {
         bastion.client.forwardOut('127.0.0.1', 0, target.address, target.port, (err, stream) =>
           err ? reject(classify(target, err)) : resolve(stream),
         );
       });
+      return new SshConnection(target, await connectClient(target, signal, sock), bastions, bastion.release);
+    } catch (error) {
+      // The hop failed: let go of the bastion (closed when no other host uses it).
+      bastion.release();
+      throw error;
     }
-    const client = new Client();
-    const name = knownHostsName(target.address, target.port);
-    let hostKeyRefused: string | undefined;
-    const config: ConnectConfig = {
-      host: target.address,
-      port: target.port,
-      username: target.user,
-      privateKey: await privateKey(target),
-      agent: target.agent,
-      readyTimeout: target.connectTimeoutMs,
-      keepaliveInterval: 15_000,
-      keepaliveCountMax: 4,
-      sock,
-      hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
-        target.knownHosts.verify(name, key, target.hostKeyPolicy).then(
-          (verdict) => {
-            if (verdict === 'changed') {
-              hostKeyRefused = `host key changed (now ${fingerprint(key)}); if the host was reinstalled on purpose, remove the line for ${name} from ${target.knownHosts.file}`;
-            } else if (verdict === 'unknown') {
-              hostKeyRefused = `host key ${fingerprint(key)} is not in ${target.knownHosts.file} and ssh.hostKeyPolicy is strict; add it (ssh-keyscan -p ${target.port} ${target.address}) or use accept-new`;
-            }
-            verify(hostKeyRefused === undefined);
-          },
-          () => verify(false),
-        );
-      },
-    };
-    return new Promise((resolve, reject) => {
-      const onAbort = () => {
-        // destroy, not end: a handshake in progress would otherwise hold the process until it times out.
-        client.destroy();
-        bastionClient?.destroy();
-        reject(new InterruptedError());
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      let settled = false;
-      client.once('ready', () => {
-        settled = true;
-        signal?.removeEventListener('abort', onAbort);
-        resolve(new SshConnection(target, client, bastionClient));
-      });
-      // ssh2 may emit several errors for one failure (and keepalive errors later): handle all.
-      client.on('error', (error) => {
-        if (settled) return;
-        settled = true;
-        signal?.removeEventListener('abort', onAbort);
-        bastionClient?.end();
-        reject(classify(target, error, hostKeyRefused));
-      });
-      client.connect(config);
-    });
   }
 
-  private wrap(argv: Argv, sudo: boolean, sendPassword: boolean): string {
+  /** Whether commands go through sudo with the password (--ask-become-pass for a non-root user). */
+  private withPassword(sudo: boolean): boolean {
+    return sudo && this.target.user !== 'root' && this.target.becomePassword !== undefined;
+  }
+
+  private wrap(argv: Argv, sudo: boolean): { command: string; markers?: ReturnType<typeof sudoMarkers> } {
     const line = commandLine(argv);
-    if (!sudo || this.target.user === 'root') return line;
-    if (sendPassword) return `sudo -S -p '' -- ${line}`;
-    return `sudo -n -- ${line}`;
-  }
-
-  /**
-   * A password is written to stdin only when sudo will read it: sent to a NOPASSWD sudo it
-   * would reach the command instead (and a script run by `sh -s` would execute it).
-   */
-  private passwordNeeded(sudo: boolean): Promise<boolean> {
-    if (!sudo || this.target.user === 'root' || this.target.becomePassword === undefined)
-      return Promise.resolve(false);
-    this.sudoAsks ??= new Promise((resolve, reject) => {
-      this.client.exec('sudo -n true', (error, channel) => {
-        if (error) return reject(classify(this.target, error));
-        channel.on('exit', (code: number | null) => resolve(code !== 0));
-        channel.resume();
-        channel.stderr.resume();
-        channel.end();
-      });
-    });
-    return this.sudoAsks;
+    if (!sudo || this.target.user === 'root') return { command: line };
+    if (!this.withPassword(sudo)) return { command: `sudo -n -- ${line}` };
+    const markers = sudoMarkers();
+    return { command: sudoWithPassword(argv, markers), markers };
   }
 
   /** Runs a command; the result has the same shape whatever the exit code. */
   async exec(argv: Argv, options: ExecOptions = {}): Promise<ExecResult> {
     if (this.lost) throw this.lost;
     if (options.signal?.aborted) throw new InterruptedError();
-    const sudo = options.sudo ?? true;
-    const sendPassword = await this.passwordNeeded(sudo);
-    const command = this.wrap(argv, sudo, sendPassword);
+    const { command, markers } = this.wrap(argv, options.sudo ?? true);
     const shown = commandLine(argv);
     const started = performance.now();
     this.stats.commands++;
@@ -278,14 +299,14 @@ export class SshConnection {
     return new Promise((resolve, reject) => {
       this.client.exec(command, (error, channel) => {
         if (error) return reject(classify(this.target, error));
-        this.collect(channel, { shown, started, sendPassword }, options, resolve, reject);
+        this.collect(channel, { shown, started, markers }, options, resolve, reject);
       });
     });
   }
 
   private collect(
     channel: ClientChannel,
-    { shown, started, sendPassword }: { shown: string; started: number; sendPassword: boolean },
+    { shown, started, markers }: { shown: string; started: number; markers?: ReturnType<typeof sudoMarkers> },
     options: ExecOptions,
     resolve: (result: ExecResult) => void,
     reject: (error: Error) => void,
@@ -294,11 +315,30 @@ export class SshConnection {
     const err: Buffer[] = [];
     let exitCode: number | null = null;
     let exitSignal: string | undefined;
+    const { stdin } = options;
+    const dropStdin = () => {
+      if (stdin instanceof Readable) stdin.destroy();
+    };
     const onAbort = () => {
       channel.signal('TERM');
       channel.close();
+      dropStdin();
       reject(new InterruptedError());
     };
+    const timeoutMs = options.timeoutMs ?? EXEC_TIMEOUT_MS;
+    const timer = setTimeout(() => {
+      channel.signal('TERM');
+      channel.close();
+      dropStdin();
+      reject(
+        new SshError(
+          this.target.name,
+          'timeout',
+          `${this.target.name}: '${shown}' did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped`,
+          'check the host (a hung package manager or mount?); re-run when it is responsive',
+        ),
+      );
+    }, timeoutMs);
     const onLost = () =>
       reject(
         new SshError(
@@ -310,14 +350,16 @@ export class SshConnection {
       );
     options.signal?.addEventListener('abort', onAbort, { once: true });
     this.running.add(onLost);
+    // Before the close handler below: it flushes what stderr held back while sudo was asked.
+    const handshake = this.handshake(channel, markers, (chunk) => err.push(chunk));
     channel.on('exit', (code: number | null, signalName?: string) => {
       exitCode = code;
       exitSignal = signalName ?? undefined;
     });
     if (options.stdout) channel.pipe(options.stdout);
     else channel.on('data', (chunk: Buffer) => out.push(chunk));
-    channel.stderr.on('data', (chunk: Buffer) => err.push(chunk));
     channel.on('close', () => {
+      clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
       this.running.delete(onLost);
       if (this.lost && exitCode === null && exitSignal === undefined) return onLost();
@@ -330,15 +372,34 @@ export class SshConnection {
         durationMs: Math.round(performance.now() - started),
       });
     });
-    if (sendPassword) channel.write(`${this.target.becomePassword}\n`);
-    const { stdin } = options;
-    if (stdin instanceof Readable) {
-      stdin.once('error', (error) => {
-        channel.close();
-        reject(error);
-      });
-      stdin.pipe(channel);
-    } else channel.end(stdin);
+    // The command's own stdin flows only once it runs: never into sudo's password prompt.
+    void handshake.running.then((running) => {
+      if (!running) return dropStdin();
+      if (stdin instanceof Readable) {
+        stdin.once('error', (error) => {
+          channel.close();
+          reject(error);
+        });
+        stdin.pipe(channel);
+      } else channel.end(stdin);
+    });
+  }
+
+  /** The sudo handshake for a command run with the password, or one that is running at once. */
+  private handshake(
+    channel: ClientChannel,
+    markers: ReturnType<typeof sudoMarkers> | undefined,
+    stderr: (chunk: Buffer) => void,
+  ): Pick<SudoHandshake, 'running'> {
+    if (!markers) {
+      channel.stderr.on('data', stderr);
+      return { running: Promise.resolve(true) };
+    }
+    const handshake = sudoHandshake(channel, this.target.becomePassword ?? '', markers, stderr);
+    channel.once('close', () => {
+      this.stats.passwordsSent += handshake.passwordsSent();
+    });
+    return handshake;
   }
 
   /**
@@ -347,16 +408,24 @@ export class SshConnection {
    */
   async openStream(argv: Argv): Promise<{ stream: Duplex; stderr: () => string }> {
     if (this.lost) throw this.lost;
-    const sendPassword = await this.passwordNeeded(true);
-    const command = this.wrap(argv, true, sendPassword);
+    const { command, markers } = this.wrap(argv, true);
     this.stats.commands++;
     return new Promise((resolve, reject) => {
       this.client.exec(command, (error, channel) => {
         if (error) return reject(classify(this.target, error));
         const err: Buffer[] = [];
-        channel.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-        if (sendPassword) channel.write(`${this.target.becomePassword}\n`);
-        resolve({ stream: channel, stderr: () => Buffer.concat(err).toString('utf8').trim() });
+        const stderr = () => Buffer.concat(err).toString('utf8').trim();
+        void this.handshake(channel, markers, (chunk) => err.push(chunk)).running.then((running) =>
+          running
+            ? resolve({ stream: channel, stderr })
+            : reject(
+                new SshError(
+                  this.target.name,
+                  'sudo',
+                  `${this.target.name}: sudo refused '${commandLine(argv)}': ${stderr()}`,
+                ),
+              ),
+        );
       });
     });
   }
@@ -365,6 +434,14 @@ export class SshConnection {
   async run(argv: Argv, options: ExecOptions & { hint?: string } = {}): Promise<ExecResult> {
     const result = await this.exec(argv, options);
     if (result.exitCode === 0) return result;
+    if (SUDO_PASSWORD_REFUSED.test(result.stderr)) {
+      throw new SshError(
+        this.target.name,
+        'sudo',
+        `${this.target.name}: sudo refused the password given for user '${this.target.user}'`,
+        'check the password given to --ask-become-pass',
+      );
+    }
     if (SUDO_PASSWORD_NEEDED.test(result.stderr)) {
       throw new SshError(
         this.target.name,
@@ -382,13 +459,10 @@ export class SshConnection {
    * (no SFTP: one stream, sudo-capable, and cheaper per byte than SFTP's request/response packets).
    */
   async stage(source: Buffer | { localPath: string }, dest: string, signal?: AbortSignal): Promise<string> {
-    const staged = posix.join(
-      posix.dirname(dest),
-      `.${posix.basename(dest)}.kubesmith-${randomBytes(6).toString('hex')}`,
-    );
-    const stdin = Buffer.isBuffer(source)
-      ? source
-      : createReadStream(source.localPath, { highWaterMark: 1 << 20 });
+    const staged = this.stagedName(dest);
+    const hash = createHash('sha256');
+    const stdin = Buffer.isBuffer(source) ? source : hashedFile(source.localPath, hash);
+    if (Buffer.isBuffer(source)) hash.update(source);
     const result = await this.exec(['sh', '-c', sh`umask 077 && cat > ${staged}`], { stdin, signal });
     if (result.exitCode !== 0) {
       throw new SshError(
@@ -398,6 +472,7 @@ export class SshConnection {
         'check that the parent directory exists and the disk has space',
       );
     }
+    this.sentSha256.set(staged, hash.digest('hex'));
     // Sized before adding: `total += await size()` would read the total before the await and
     // lose the bytes of uploads that finish meanwhile.
     const size = Buffer.isBuffer(source) ? source.length : (await stat(source.localPath)).size;
@@ -405,11 +480,17 @@ export class SshConnection {
     return staged;
   }
 
-  /** Shell text that moves a staged file into place atomically with its mode and owner. */
+  /**
+   * Shell text that moves a staged file into place atomically with its mode and owner, once its
+   * sha256 on the host is what was sent (a file that differs is removed and the script stops).
+   */
   installCommand(staged: string, dest: string, options: UploadOptions = {}): string {
     const mode = (options.mode ?? 0o644).toString(8);
     const owner = `${options.owner ?? 'root'}:${options.group ?? options.owner ?? 'root'}`;
-    return sh`chmod ${mode} ${staged} && chown ${owner} ${staged} && mv -f ${staged} ${dest}`;
+    const move = sh`chmod ${mode} ${staged} && chown ${owner} ${staged} && mv -f ${staged} ${dest}`;
+    const sha256 = this.sentSha256.get(staged);
+    // `|| exit 1`: set -e ignores a failure inside an && list, and the script would go on.
+    return `${sha256 === undefined ? move : `${verifyShell(staged, dest, sha256)} && ${move}`} || exit 1`;
   }
 
   /**
@@ -420,6 +501,7 @@ export class SshConnection {
     const staged = this.stagedName(dest);
     const encoded = content.toString('base64').replace(/.{1,76}/g, '$&\n');
     this.stats.bytesUploaded += content.length;
+    this.sentSha256.set(staged, createHash('sha256').update(content).digest('hex'));
     return [
       sh`( umask 077 && base64 -d > ${staged} ) <<'KUBESMITH_BASE64'`,
       `${encoded}KUBESMITH_BASE64`,
@@ -446,6 +528,26 @@ export class SshConnection {
 
   close(): void {
     this.client.end();
-    this.bastionClient?.end();
+    this.releaseBastion();
   }
+}
+
+/** A local file as a stream that hashes exactly what is read from it (and so sent). */
+function hashedFile(path: string, hash: Hash): Readable {
+  const file = createReadStream(path, { highWaterMark: 1 << 20 });
+  const hashing = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  });
+  file.once('error', (error) => hashing.destroy(error));
+  hashing.once('close', () => file.destroy());
+  return file.pipe(hashing);
+}
+
+/** Shell that fails (and removes the staged file) unless it holds exactly the bytes that were sent. */
+function verifyShell(staged: string, dest: string, sha256: string): string {
+  const refused = `kubesmith: ${dest}: the uploaded file's sha256 differs from what was sent; not installed`;
+  return sh`{ [ "$(sha256sum < ${staged} | cut -d ' ' -f 1)" = ${sha256} ] || { rm -f ${staged}; echo ${refused} >&2; false; }; }`;
 }

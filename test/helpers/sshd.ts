@@ -125,22 +125,48 @@ export class TestSshd {
   }
 }
 
-/** Local users for sudo tests: one with passwordless sudo, one whose sudo needs a password. */
+/**
+ * Local users for sudo tests: one with passwordless sudo, one whose sudo needs a password
+ * (Debian's default timestamp_type=tty: asked on every command here), and one whose sudo needs
+ * a password once and then trusts a ticket shared by all its sessions (timestamp_type=global).
+ */
 export const SUDO_USER = 'kubesmith-test-sudo';
 export const PASSWORD_USER = 'kubesmith-test-pw';
+export const GLOBAL_TICKET_USER = 'kubesmith-test-global';
 export const TEST_PASSWORD = 'pw-Never-Logged-42';
 
+/** Why sudo tests cannot run here (no sudo or no useradd), or undefined when they can. */
+export function sudoUnavailable(): string | undefined {
+  if (!existsSync('/usr/bin/sudo')) return 'no sudo (apt-get install sudo)';
+  if (!existsSync('/usr/sbin/useradd')) return 'no useradd to create the test users';
+  return undefined;
+}
+
 export async function ensureTestUsers(): Promise<void> {
-  for (const user of [SUDO_USER, PASSWORD_USER]) {
+  for (const user of [SUDO_USER, PASSWORD_USER, GLOBAL_TICKET_USER]) {
     if ((await execa('id', [user], { reject: false })).exitCode !== 0)
       await execa('useradd', ['-m', '-s', '/bin/sh', user]);
   }
   // '*' is not "locked" to sshd, so key logins work without PAM.
   await execa('usermod', ['-p', '*', SUDO_USER]);
-  await execa('chpasswd', [], { input: `${PASSWORD_USER}:${TEST_PASSWORD}\n` });
+  await execa('chpasswd', [], {
+    input: `${PASSWORD_USER}:${TEST_PASSWORD}\n${GLOBAL_TICKET_USER}:${TEST_PASSWORD}\n`,
+  });
   writeFileSync(
     '/etc/sudoers.d/kubesmith-test',
-    `${SUDO_USER} ALL=(ALL) NOPASSWD:ALL\n${PASSWORD_USER} ALL=(ALL) ALL\n`,
+    [
+      `${SUDO_USER} ALL=(ALL) NOPASSWD:ALL`,
+      `${PASSWORD_USER} ALL=(ALL) ALL`,
+      `Defaults:${GLOBAL_TICKET_USER} timestamp_type=global`,
+      `${GLOBAL_TICKET_USER} ALL=(ALL) ALL`,
+      '',
+    ].join('\n'),
     { mode: 0o440 },
   );
+}
+
+/** Forgets every sudo ticket of the user, so that its next sudo asks again. */
+export function forgetSudoTickets(user: string): void {
+  rmSync(join('/run/sudo/ts', user), { force: true });
+  rmSync(join('/var/run/sudo/ts', user), { force: true });
 }

@@ -11,11 +11,15 @@ import {
   PASSWORD_USER,
   SUDO_USER,
   sshdUnavailable,
+  sudoUnavailable,
   TEST_PASSWORD,
   TestSshd,
 } from '../../helpers/sshd.js';
 
-const unavailable = skipWithout('transport tests against a real sshd', sshdUnavailable());
+const unavailable = skipWithout(
+  'transport tests against a real sshd',
+  sshdUnavailable() ?? sudoUnavailable(),
+);
 
 describe.skipIf(unavailable)('SSH transport against a real OpenSSH server', () => {
   let sshd: TestSshd;
