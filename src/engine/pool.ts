@@ -1,6 +1,7 @@
 import { errorMessage, hintOf } from '../errors.js';
 import type { LoadedInventory } from '../inventory/load.js';
 import type { HostSpec } from '../inventory/schema.js';
+import { BastionPool } from '../transport/bastion.js';
 import { KnownHosts } from '../transport/known-hosts.js';
 import { SshConnection } from '../transport/ssh.js';
 import { sshTargetFor } from '../transport/targets.js';
@@ -15,7 +16,13 @@ export interface PoolOptions {
   onConnect?: (host: string, durationMs: number, error?: ErrorInfo) => void;
   /** Shell run right after `uname -m` in the same command (e.g. what a preflight needs to read). */
   connectScript?: string;
+  /** Told about risky settings (e.g. host keys not checked) before connecting. */
+  onWarning?: (message: string) => void;
 }
+
+/** Why ssh.hostKeyPolicy: off is dangerous, said whenever a run uses it. */
+export const HOST_KEY_POLICY_OFF_WARNING =
+  'ssh.hostKeyPolicy is off: host keys are not checked, so anyone between here and the hosts can read and change everything this run sends (sudo password and private keys included); use accept-new or strict';
 
 /** What the connect script printed on a host, and when (the local midpoint of the command). */
 export interface ConnectOutput {
@@ -36,6 +43,8 @@ export class HostPool {
     /** `uname -m` of each connected host. */
     readonly machines: Map<string, string>,
     readonly connectOutputs: Map<string, ConnectOutput>,
+    /** Risky settings this run uses, for callers without onWarning. */
+    readonly warnings: readonly string[] = [],
   ) {}
 
   static async connect(
@@ -44,6 +53,10 @@ export class HostPool {
     options: PoolOptions,
   ): Promise<HostPool> {
     const knownHosts = new KnownHosts(options.knownHostsFile);
+    const warnings = loaded.inventory.ssh.hostKeyPolicy === 'off' ? [HOST_KEY_POLICY_OFF_WARNING] : [];
+    for (const warning of warnings) options.onWarning?.(warning);
+    // Every host behind the bastion shares one connection to it.
+    const bastions = new BastionPool();
     const connections = new Map<string, SshConnection>();
     const failures = new Map<string, ErrorInfo>();
     const arches = new Map<string, string>();
@@ -55,7 +68,7 @@ export class HostPool {
       try {
         conn = await SshConnection.open(
           sshTargetFor(loaded, host, { knownHosts, becomePassword: options.becomePassword }),
-          { signal: options.signal },
+          { signal: options.signal, bastions },
         );
         const before = Date.now();
         const { stdout } = await conn.run(argv, { signal: options.signal });
@@ -71,7 +84,7 @@ export class HostPool {
         options.onConnect?.(host.name, Math.round(performance.now() - started), info);
       }
     });
-    return new HostPool(connections, failures, arches, outputs);
+    return new HostPool(connections, failures, arches, outputs, warnings);
   }
 
   get(host: string): SshConnection {

@@ -29,7 +29,7 @@ export async function rebootHost(conn: SshConnection, options: RebootOptions): P
     });
     let next: SshConnection | undefined;
     try {
-      next = await SshConnection.open(conn.target, { attempts: 1, signal });
+      next = await SshConnection.open(conn.target, { attempts: 1, signal, bastions: conn.bastions });
       const after = (await next.run(BOOT_ID, { signal })).stdout.trim();
       if (after !== before) {
         next.stats.commands += conn.stats.commands;

@@ -93,6 +93,7 @@ export async function runPlaybook(options: RunOptions): Promise<RunSummary> {
     onConnect: (host, durationMs, error) =>
       sink({ type: 'connect', host, ok: !error, durationMs, ...(error ? { error } : {}) }),
     connectScript: options.hostPreflight?.script,
+    onWarning: (message) => sink({ type: 'run-log', message: `warning: ${message}` }),
   });
   const finish = (): RunSummary => {
     for (const s of summaries.values()) {
