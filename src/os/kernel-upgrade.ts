@@ -3,6 +3,7 @@ import { oneAtATime } from '../engine/shared.js';
 import type { StepContext } from '../engine/step.js';
 import type { HostFacts } from '../facts.js';
 import { sh } from '../transport/quote.js';
+import { aptGet } from './packages.js';
 import { isRedHatFamily } from './red-hat.js';
 
 export const ELREPO_ROOT = 'https://elrepo.org/linux';
@@ -84,7 +85,7 @@ export function kernelUpgradeResources(source: KernelSource, mirror?: string): R
       {
         kind: 'command',
         title: `install ${pkg}`,
-        argv: ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-q', pkg],
+        argv: aptGet('install', '-y', '-q', pkg),
         unless: ['dpkg-query', '-W', pkg],
         hint,
       },
@@ -96,7 +97,7 @@ export function kernelUpgradeResources(source: KernelSource, mirror?: string): R
     {
       kind: 'command',
       title: `install ${pkg} from ${backports}`,
-      argv: ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-q', '-t', backports, pkg],
+      argv: aptGet('install', '-y', '-q', '-t', backports, pkg),
       // Backported kernels carry "bpo" in their version.
       unless: ['sh', '-c', sh`dpkg-query -W -f '\${Version}' ${pkg} 2>/dev/null | grep -q bpo`],
       hint: `add ${backports} (or its mirror) to the host's apt sources; ${hint}`,

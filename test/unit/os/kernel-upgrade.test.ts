@@ -76,6 +76,8 @@ describe('prepare.kernelUpgrade', () => {
       'env',
       'DEBIAN_FRONTEND=noninteractive',
       'apt-get',
+      '-o',
+      'DPkg::Lock::Timeout=300',
       'install',
       '-y',
       '-q',
