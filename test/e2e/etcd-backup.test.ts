@@ -2,11 +2,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { cpSync, existsSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { skipWithout } from '../helpers/prerequisite.js';
 import { EtcdHttp } from './etcd-http.js';
 import { etcdLab, kubesmith, labShell, labUnavailable } from './harness.js';
 
-const unavailable = labUnavailable();
-if (unavailable) console.warn(`SKIP etcd backup/restore e2e: ${unavailable}`);
+const unavailable = skipWithout('etcd backup/restore e2e', labUnavailable());
 
 /** The restore drill of the issue, on 3 members; run with and without a separate WAL dir. */
 for (const walDir of ['', '/var/lib/etcd-wal']) {

@@ -2,11 +2,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { skipWithout } from '../helpers/prerequisite.js';
 import type { EtcdHttp } from './etcd-http.js';
 import { etcdLab, kubesmith, labShell, labUnavailable } from './harness.js';
 
-const unavailable = labUnavailable();
-if (unavailable) console.warn(`SKIP etcd membership e2e: ${unavailable}`);
+const unavailable = skipWithout('etcd membership e2e', labUnavailable());
 
 const LAB = 'e2e-members';
 const shell = labShell(LAB);

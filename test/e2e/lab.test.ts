@@ -6,6 +6,7 @@ import { runPlaybook } from '../../src/engine/runner.js';
 import { oneAtATime } from '../../src/engine/shared.js';
 import type { Step } from '../../src/engine/step.js';
 import { loadInventory } from '../../src/inventory/load.js';
+import { skipWithout } from '../helpers/prerequisite.js';
 import {
   E2E_HOME,
   kubesmith,
@@ -15,8 +16,7 @@ import {
   nspawnProcessesFor,
 } from './harness.js';
 
-const unavailable = labUnavailable();
-if (unavailable) console.warn(`SKIP lab e2e: ${unavailable}`);
+const unavailable = skipWithout('lab e2e', labUnavailable());
 
 const LAB = 'e2e';
 const labDir = join(E2E_HOME, 'labs', LAB);

@@ -2,10 +2,10 @@ import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { skipWithout } from '../helpers/prerequisite.js';
 import { CLI, E2E_HOME, kubesmith, labShell, labUnavailable } from './harness.js';
 
-const unavailable = labUnavailable();
-if (unavailable) console.warn(`SKIP setup e2e: ${unavailable}`);
+const unavailable = skipWithout('setup e2e', labUnavailable());
 
 const LAB = 'e2e-setup';
 const shell = labShell(LAB);
