@@ -153,7 +153,7 @@ export async function applyResources(
       if (r.kind === 'directory') {
         const owner = `${r.owner ?? 'root'}:${r.group ?? r.owner ?? 'root'}`;
         return [
-          sh`mkdir -p ${r.path} && chmod ${modeText(r.mode, 0o755)} ${r.path} && chown ${owner} ${r.path}`,
+          sh`mkdir -p ${r.path} && chmod ${modeText(r.mode, 0o755)} ${r.path} && chown ${owner} ${r.path} || exit 1`,
         ];
       }
       if (r.kind === 'file') return [sh`mkdir -p $(dirname ${r.path})`];
@@ -161,7 +161,9 @@ export async function applyResources(
     });
     if (prepare.length) await conn.run(['sh', '-c', ['set -e', ...prepare].join('\n')], { signal });
     const installs = changes.flatMap(({ resource: r }) =>
-      r.kind === 'symlink' ? [sh`mkdir -p $(dirname ${r.path}) && ln -sfn ${r.target} ${r.path}`] : [],
+      r.kind === 'symlink'
+        ? [sh`mkdir -p $(dirname ${r.path}) && ln -sfn ${r.target} ${r.path} || exit 1`]
+        : [],
     );
     installs.push(...(await stageFiles(conn, changes, signal)));
     if (installs.length) {

@@ -16,9 +16,12 @@ export function unitName(service: string): string {
   return `${service}.service`;
 }
 
-/** Shell that records pending restarts (markers written atomically enough: empty files). */
+/**
+ * Shell that records pending restarts (empty files). `|| exit 1`: inside an && list, set -e
+ * would not stop the install script, and files would move with no restart recorded.
+ */
 export function markPendingShell(names: readonly string[]): string {
-  return sh`mkdir -p ${PENDING_DIR} && touch ${names.map((n) => posix.join(PENDING_DIR, n))}`;
+  return sh`mkdir -p ${PENDING_DIR} && touch ${names.map((n) => posix.join(PENDING_DIR, n))} || exit 1`;
 }
 
 export function clearPendingShell(name: string): string {

@@ -1,5 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, readlinkSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyResources } from '../../../src/engine/apply.js';
@@ -119,5 +127,21 @@ describe.skipIf(unavailable)('applyResources: one probe, only what differs (real
       { dryRun: false },
     );
     expect(new Set(results.map((r) => r.status))).toEqual(new Set(['ok']));
+  });
+  it('a failing install line stops the install script (set -e alone ignores a failed && list)', async () => {
+    const blocker = join(dir, 'not-a-dir');
+    writeFileSync(blocker, 'a file\n');
+    const after = join(dir, 'after-the-failure');
+    await expect(
+      applyResources(
+        conn,
+        [
+          { kind: 'symlink', path: join(blocker, 'link'), target: '/etc/hostname' },
+          { kind: 'file', path: after, content: 'must not be written\n' },
+        ],
+        { dryRun: false },
+      ),
+    ).rejects.toThrow(/exited 1/);
+    expect(existsSync(after)).toBe(false);
   });
 });
