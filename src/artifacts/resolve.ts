@@ -32,7 +32,7 @@ function indexFile(): string {
   return join(cacheDir(), 'sha256-index.json');
 }
 
-async function checkedSha(file: string): Promise<string> {
+export async function checkedSha(file: string): Promise<string> {
   index ??= new Map(
     Object.entries(
       await readFile(indexFile(), 'utf8').then(

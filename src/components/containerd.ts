@@ -20,7 +20,10 @@ const PAUSE: Record<string, string> = {
   '1.37': '3.10.1',
 };
 
-export function sandboxImage(inv: Inventory): string {
+/** The pause image containerd starts pods with: the bundle's own when it carries one. */
+export function sandboxImage(inv: Inventory, bundled: readonly { name: string }[] = []): string {
+  const fromBundle = bundled.find((image) => /\/pause:[^/]+$/.test(image.name));
+  if (fromBundle) return fromBundle.name;
   return `${inv.cluster.imageRegistry}/pause:${PAUSE[minorOf(inv.cluster.kubernetesVersion)] ?? '3.10.1'}`;
 }
 
@@ -32,20 +35,32 @@ function versionParts(version: string): [number, number] {
 /** config.toml for the installed containerd: config version 2 for 1.6/1.7, version 3 for 2.x. */
 export function containerdConfig(
   version: string,
-  inv: Inventory,
-  options: { runc: string; snapshotter: string },
+  options: { runc: string; snapshotter: string; sandboxImage: string; restrictOomScoreAdj?: boolean },
 ): string {
   const [major, minor] = versionParts(version);
   const vars = {
     version,
-    sandboxImage: sandboxImage(inv),
+    sandboxImage: options.sandboxImage,
     snapshotter: options.snapshotter,
+    restrictOomScoreAdj: options.restrictOomScoreAdj ?? false,
     runc: options.runc,
     cniBinDir: CONTAINERD_PATHS.cniBinDir,
     cniBinDirs: major > 2 || (major === 2 && minor >= 1),
     certsDir: CONTAINERD_PATHS.certsDir,
   };
   return render(major >= 2 ? 'containerd/config-v3.toml' : 'containerd/config-v2.toml', vars);
+}
+
+/** containerd's overlayfs snapshotter cannot stack on an overlayfs (a host that is itself a container). */
+export function snapshotterFor(varLibContainerdFsType: string): 'native' | 'overlayfs' {
+  return varLibContainerdFsType === 'overlayfs' ? 'native' : 'overlayfs';
+}
+
+const CAP_SYS_RESOURCE = 24n;
+
+/** Whether root can lower OOM scores below 0 (containerd gives pod sandboxes -998), from /proc/self/status CapBnd. */
+export function canLowerOomScore(capBndHex: string): boolean {
+  return /^[0-9a-f]+$/i.test(capBndHex) && ((BigInt(`0x${capBndHex}`) >> CAP_SYS_RESOURCE) & 1n) === 1n;
 }
 
 /** The upstream server of a registry name as containerd's hosts.toml wants it. */

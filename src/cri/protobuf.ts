@@ -64,6 +64,16 @@ export function encodeBool(no: number, value: boolean): Buffer {
   return Buffer.concat([writeVarint(no << 3), writeVarint(value ? 1 : 0)]);
 }
 
+export function encodeVarint(no: number, value: number): Buffer {
+  return Buffer.concat([writeVarint(no << 3), writeVarint(value)]);
+}
+
+/** A nested message field from its already encoded fields. */
+export function encodeMessage(no: number, ...fields: Buffer[]): Buffer {
+  const body = Buffer.concat(fields);
+  return Buffer.concat([writeVarint((no << 3) | 2), writeVarint(body.length), body]);
+}
+
 /** Accessors for one decoded message. */
 export class Message {
   constructor(readonly fields: Field[]) {}
@@ -83,6 +93,16 @@ export class Message {
   bool(no: number): boolean {
     const varints = this.fields.filter((f) => f.no === no && typeof f.value === 'bigint');
     return varints.at(-1)?.value === 1n;
+  }
+
+  /** Every value of a repeated string field. */
+  strings(no: number): string[] {
+    return this.bytes(no).map((b) => b.toString('utf8'));
+  }
+
+  varint(no: number): bigint {
+    const varints = this.fields.filter((f) => f.no === no && typeof f.value === 'bigint');
+    return (varints.at(-1)?.value as bigint | undefined) ?? 0n;
   }
 
   messages(no: number): Message[] {

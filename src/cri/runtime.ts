@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { GrpcChannel } from './grpc.js';
 import { encodeBool, encodeString, Message } from './protobuf.js';
+import { type CriImage, listImages, trySandbox } from './sandbox.js';
 
 const SERVICE = '/runtime.v1.RuntimeService';
 
@@ -57,6 +58,15 @@ export class CriClient {
 
   async status(verbose = true): Promise<RuntimeStatus> {
     return parseStatus(await this.channel.unary(`${SERVICE}/Status`, encodeBool(1, verbose)));
+  }
+
+  images(): Promise<CriImage[]> {
+    return listImages(this.channel);
+  }
+
+  /** Runs a pod sandbox of the configured pause image and removes it: the runtime can run containers. */
+  trySandbox(cgroupParent: string): Promise<void> {
+    return trySandbox(this.channel, cgroupParent);
   }
 
   close(): void {

@@ -2,6 +2,7 @@ import type { Arch } from '../artifacts/catalog.js';
 
 export { archOf } from '../artifacts/catalog.js';
 
+import { type LocalImage, resolveImages } from '../artifacts/images.js';
 import { type LocalArtifactFile, resolveArtifactFiles } from '../artifacts/resolve.js';
 import type { Resource } from '../engine/resources.js';
 import { once } from '../engine/shared.js';
@@ -25,6 +26,11 @@ export function artifactsFor(
       say: (line) => ctx.log(line),
     }),
   );
+}
+
+/** The artifact source's container images, checked once per run. */
+export function imagesFor(ctx: RunContext): Promise<LocalImage[]> {
+  return once(ctx.shared, 'images', () => resolveImages(ctx.inventory, ctx.inventoryFile));
 }
 
 /** Binaries into ssh binDir (uploaded only when the remote sha256 differs), linked where tools expect them. */

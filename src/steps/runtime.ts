@@ -1,15 +1,17 @@
 import {
   CONTAINERD_PATHS,
+  canLowerOomScore,
   containerdConfig,
   criConfigProblems,
   registryHostFiles,
   sandboxImage,
+  snapshotterFor,
 } from '../components/containerd.js';
 import { CriClient } from '../cri/runtime.js';
 import type { Resource } from '../engine/resources.js';
 import type { Step } from '../engine/step.js';
 import { render } from '../engine/template.js';
-import { archOf, artifactsFor, binaryResources } from '../hostlib/artifacts.js';
+import { archOf, artifactsFor, binaryResources, imagesFor } from '../hostlib/artifacts.js';
 import { clusterMarker } from '../hostlib/marker.js';
 
 const BINARIES = ['bin/containerd', 'bin/containerd-shim-runc-v2', 'bin/ctr', 'bin/runc'];
@@ -45,14 +47,16 @@ export const runtime: Step = {
     const { stdout } = await ctx.read([
       'sh',
       '-c',
-      'uname -m; mkdir -p /var/lib/containerd; stat -fc %T /var/lib/containerd',
+      "uname -m; mkdir -p /var/lib/containerd; stat -fc %T /var/lib/containerd; awk '/^CapBnd:/ {print $2}' /proc/self/status",
     ]);
-    const [uname = '', fsType = ''] = stdout.trim().split('\n');
+    const [uname = '', fsType = '', capBnd = ''] = stdout.trim().split('\n');
     const files = await artifactsFor(ctx, archOf(uname), [...BINARIES, ...CNI_REQUIRED], optionalFor(ctx));
     const version = files.get('bin/containerd')!.version;
-    const snapshotter = fsType === 'overlayfs' ? 'native' : 'overlayfs';
+    const snapshotter = snapshotterFor(fsType);
     if (snapshotter === 'native')
       ctx.log('/var/lib/containerd is on overlayfs: using the native snapshotter');
+    if (!canLowerOomScore(capBnd))
+      ctx.log('root here cannot lower OOM scores (no CAP_SYS_RESOURCE): containerd keeps them at its own');
     if (inventory.artifacts.nerdctl && !files.has('bin/nerdctl'))
       ctx.log('artifacts.nerdctl: nerdctl is not in the artifact source; not installed');
     if (!files.has('bin/crictl'))
@@ -79,7 +83,12 @@ export const runtime: Step = {
       {
         kind: 'file',
         path: CONTAINERD_PATHS.config,
-        content: containerdConfig(version, inventory, { runc: `${binDir}/runc`, snapshotter }),
+        content: containerdConfig(version, {
+          runc: `${binDir}/runc`,
+          snapshotter,
+          sandboxImage: sandboxImage(inventory, await imagesFor(ctx)),
+          restrictOomScoreAdj: !canLowerOomScore(capBnd),
+        }),
       },
       ...[...hostFiles].map(([path, content]): Resource => ({ kind: 'file', path, content })),
       { kind: 'file', path: CONTAINERD_PATHS.crictl, content: render('containerd/crictl.yaml', {}) },
@@ -105,7 +114,7 @@ export const runtime: Step = {
     await ctx.apply(resources);
   },
   async verify(ctx) {
-    const wanted = sandboxImage(ctx.inventory);
+    const wanted = sandboxImage(ctx.inventory, await imagesFor(ctx));
     const { stream, stderr } = await ctx.conn.openStream([
       'socat',
       '-',

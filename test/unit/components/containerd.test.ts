@@ -25,7 +25,11 @@ function keyPaths(value: unknown, prefix = ''): string[] {
   });
 }
 
-const options = { runc: '/opt/kube/bin/runc', snapshotter: 'overlayfs' };
+const options = {
+  runc: '/opt/kube/bin/runc',
+  snapshotter: 'overlayfs',
+  sandboxImage: 'registry.k8s.io/pause:3.10.1',
+};
 
 describe.skipIf(skipWithout('containerd config contract', referenceMissing))(
   'containerd config against the upstream key lists',
@@ -42,7 +46,7 @@ describe.skipIf(skipWithout('containerd config contract', referenceMissing))(
           .filter(([, , status]) => status === 'deprecated')
           .map(([path = '']) => path),
       );
-      const config = parse(containerdConfig(version, inventory, options));
+      const config = parse(containerdConfig(version, options));
       for (const path of keyPaths(config)) {
         expect(known.has(path), `${path} (containerd ${version})`).toBe(true);
         if (version !== '2.0.6') expect(deprecated.has(path), `${path} is deprecated`).toBe(false);
@@ -53,7 +57,7 @@ describe.skipIf(skipWithout('containerd config contract', referenceMissing))(
 
 describe('containerd config', () => {
   it('uses systemd cgroups and the pause image from imageRegistry', () => {
-    const v2 = parse(containerdConfig('1.6.20', inventory, options)) as Record<
+    const v2 = parse(containerdConfig('1.6.20', options)) as Record<
       string,
       Record<string, Record<string, unknown>>
     >;
@@ -63,8 +67,8 @@ describe('containerd config', () => {
     };
     expect(cri.sandbox_image).toBe('registry.aliyuncs.com/google_containers/pause:3.10.1');
     expect(cri.containerd.runtimes.runc.options.SystemdCgroup).toBe(true);
-    expect(containerdConfig('2.2.0', inventory, options)).toContain('bin_dirs = ["/opt/cni/bin"]');
-    expect(containerdConfig('2.0.6', inventory, options)).toContain('bin_dir = "/opt/cni/bin"');
+    expect(containerdConfig('2.2.0', options)).toContain('bin_dirs = ["/opt/cni/bin"]');
+    expect(containerdConfig('2.0.6', options)).toContain('bin_dir = "/opt/cni/bin"');
     expect(sandboxImage(inventory)).toMatch(/\/pause:/);
   });
 
