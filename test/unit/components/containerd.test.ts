@@ -1,6 +1,11 @@
 import { parse } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
-import { containerdConfig, registryHostFiles, sandboxImage } from '../../../src/components/containerd.js';
+import {
+  canLowerOomScore,
+  containerdConfig,
+  registryHostFiles,
+  sandboxImage,
+} from '../../../src/components/containerd.js';
 import { inventorySchema } from '../../../src/inventory/schema.js';
 import { skipWithout } from '../../helpers/prerequisite.js';
 import { readTable, referenceMissing } from './reference.js';
@@ -56,11 +61,10 @@ describe.skipIf(skipWithout('containerd config contract', referenceMissing))(
 );
 
 describe('containerd config', () => {
-  it('uses systemd cgroups and the pause image from imageRegistry', () => {
-    const v2 = parse(containerdConfig('1.6.20', options)) as Record<
-      string,
-      Record<string, Record<string, unknown>>
-    >;
+  it("uses systemd cgroups and the pause image from imageRegistry, or the bundle's own", () => {
+    const v2 = parse(
+      containerdConfig('1.6.20', { ...options, sandboxImage: sandboxImage(inventory) }),
+    ) as Record<string, Record<string, Record<string, unknown>>>;
     const cri = v2.plugins?.['io.containerd.grpc.v1.cri'] as {
       sandbox_image: string;
       containerd: { runtimes: { runc: { options: { SystemdCgroup: boolean } } } };
@@ -70,6 +74,21 @@ describe('containerd config', () => {
     expect(containerdConfig('2.2.0', options)).toContain('bin_dirs = ["/opt/cni/bin"]');
     expect(containerdConfig('2.0.6', options)).toContain('bin_dir = "/opt/cni/bin"');
     expect(sandboxImage(inventory)).toMatch(/\/pause:/);
+    const bundled = [
+      { name: 'registry.k8s.io/e2e-test-images/agnhost:2.56' },
+      { name: 'registry.k8s.io/pause:3.10.1' },
+    ];
+    expect(sandboxImage(inventory, bundled)).toBe('registry.k8s.io/pause:3.10.1');
+  });
+
+  it('restricts OOM scores only where root lacks CAP_SYS_RESOURCE', () => {
+    expect(canLowerOomScore('000001ffffffffff')).toBe(true);
+    expect(canLowerOomScore('000001fffeffffff')).toBe(false);
+    expect(canLowerOomScore('')).toBe(false);
+    expect(containerdConfig('2.2.0', { ...options, restrictOomScoreAdj: true })).toContain(
+      'restrict_oom_score_adj = true',
+    );
+    expect(containerdConfig('2.2.0', options)).not.toContain('restrict_oom_score_adj');
   });
 
   it('writes hosts.toml for mirrors and insecure registries', () => {

@@ -9,12 +9,19 @@ const playbooks = readdirSync(PLAYBOOK_DIR)
   .map((f) => f.replace(/\.yaml$/, ''));
 
 describe('playbooks', () => {
-  it.each(playbooks)('%s names only steps that exist, with unique ids and aliases', async (name) => {
-    const playbook = await loadPlaybook(name);
-    for (const entry of playbook.steps) expect(STEPS.has(entry.step), `${name}: ${entry.step}`).toBe(true);
-    const aliases = playbook.steps.map((s) => s.alias).filter(Boolean);
-    expect(new Set(aliases).size).toBe(aliases.length);
-  });
+  it.each(playbooks)(
+    '%s names only steps that exist; steps sharing an alias stand together',
+    async (name) => {
+      const playbook = await loadPlaybook(name);
+      for (const entry of playbook.steps) expect(STEPS.has(entry.step), `${name}: ${entry.step}`).toBe(true);
+      const ids = playbook.steps.map((s) => s.step);
+      expect(new Set(ids).size).toBe(ids.length);
+      const runs = playbook.steps
+        .map((s) => s.alias)
+        .filter((alias, i, all) => alias !== undefined && alias !== all[i - 1]);
+      expect(new Set(runs).size).toBe(runs.length);
+    },
+  );
 
   it('every step file is registered under its file name', () => {
     const files = readdirSync(new URL('../../../src/steps/', import.meta.url)).filter(
@@ -29,6 +36,7 @@ describe('playbooks', () => {
     expect(selectSteps(setup, 'all')).toHaveLength(setup.steps.length);
     expect(selectSteps(setup, '01')[0]?.step).toBe('prepare');
     expect(selectSteps(setup, 'prepare')[0]?.alias).toBe('01');
+    expect(selectSteps(setup, '03').map((s) => s.step)).toEqual(['runtime', 'images']);
     expect(() => selectSteps(setup, 'nope')).toThrow(InputError);
     expect(() => selectSteps(setup, 'nope')).toThrow(/01 \(prepare\)/);
   });
