@@ -1,12 +1,16 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa, type Result } from 'execa';
+import { LAB_KUBERNETES_VERSION } from '../../src/lab/inventory.js';
+import { bundleDir } from '../../src/lab/state.js';
 import { EtcdHttp } from './etcd-http.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const CLI = join(ROOT, 'dist', 'cli.js');
 /** A fixed home so the lab's base filesystem is built once and reused across runs. */
 export const E2E_HOME = process.env.KUBESMITH_E2E_HOME ?? '/var/tmp/kubesmith-e2e';
+/** The artifact bundle `lab up` builds for the lab's Kubernetes version. */
+export const LAB_BUNDLE = bundleDir(E2E_HOME, LAB_KUBERNETES_VERSION);
 
 /** Why the lab e2e cannot run here, or undefined when it can. */
 export function labUnavailable(): string | undefined {
@@ -58,6 +62,22 @@ export function labShell(lab: string) {
     },
     get addresses() {
       return addresses;
+    },
+    /** Copies a local file to a path on the machine (scp with the same key and pinned host key). */
+    async copy(index: number, local: string, remote: string): Promise<void> {
+      await execa('scp', [
+        '-q',
+        '-i',
+        key,
+        '-o',
+        `UserKnownHostsFile=${knownHosts}`,
+        '-o',
+        'StrictHostKeyChecking=yes',
+        '-o',
+        'BatchMode=yes',
+        local,
+        `root@${addresses[index]}:${remote}`,
+      ]);
     },
     async run(index: number, command: string): Promise<string> {
       const args = [

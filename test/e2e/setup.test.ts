@@ -2,8 +2,9 @@ import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readBundleManifest } from '../../src/artifacts/bundle.js';
 import { skipWithout } from '../helpers/prerequisite.js';
-import { CLI, E2E_HOME, kubesmith, labShell, labUnavailable } from './harness.js';
+import { CLI, E2E_HOME, kubesmith, LAB_BUNDLE, labShell, labUnavailable } from './harness.js';
 
 const unavailable = skipWithout('setup e2e', labUnavailable());
 
@@ -11,7 +12,7 @@ const LAB = 'e2e-setup';
 const shell = labShell(LAB);
 const { clusterDir } = shell;
 const inventoryFile = join(clusterDir, 'inventory.yaml');
-const bundle = join(E2E_HOME, 'cache', 'lab-bundle-bookworm');
+const bundle = LAB_BUNDLE;
 let addresses: string[] = [];
 const onHost = (index: number, command: string) => shell.run(index, command);
 
@@ -106,7 +107,22 @@ describe.skipIf(unavailable)('setup 01-03 on three lab machines (all etcd + mast
       expect(await onHost(i, 'ctr --address /run/containerd/containerd.sock version')).toMatch(/Server:/);
     }
     // What `crictl info` asks (CRI RuntimeService Version and Status), through socat on each host.
-    expect(run.stdout.match(/CRI answers: containerd \S+ \(API v1\), runtime ready/g)).toHaveLength(3);
+    expect(run.stdout.match(/CRI answers: containerd 2\.\S+ \(API v1\), runtime ready/g)).toHaveLength(3);
+    // The bundle's etcd and containerd are what runs.
+    const manifest = await readBundleManifest(bundle);
+    const version = (name: string) => manifest.artifacts.find((a) => a.name === name)?.version;
+    expect(await onHost(0, 'etcd --version')).toContain(`etcd Version: ${version('etcd')}`);
+    expect(await onHost(0, 'containerd --version')).toContain(`v${version('containerd')}`);
+    // Every bundle image, under its exact name, imported and pinned; a pod sandbox of pause ran.
+    const images = JSON.parse(await onHost(1, 'crictl images -o json')) as {
+      images: { repoTags: string[]; id: string; pinned: boolean }[];
+    };
+    for (const image of manifest.images) {
+      const found = images.images.find((i) => i.repoTags.includes(image.name));
+      expect(found?.id, image.name).toBe(image.configDigest);
+      expect(found?.pinned, image.name).toBe(true);
+    }
+    expect(run.stdout.match(/a pod sandbox started, was ready, and was removed/g)).toHaveLength(3);
   });
 
   it('a re-run changes nothing, uploads nothing, restarts nothing, with at most 3 commands per host per step', async () => {
