@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { execa } from 'execa';
 import { InputError } from '../errors.js';
 
@@ -31,4 +32,26 @@ export async function ensureLabTools(say: (line: string) => void): Promise<void>
   const env = { DEBIAN_FRONTEND: 'noninteractive' };
   await execa('apt-get', ['update', '-q'], { env });
   await execa('apt-get', ['install', '-y', '-q', ...missing], { env });
+}
+
+/** What building the lab's artifacts needs besides Go: a C compiler for runc (cgo, libseccomp) and the static pause. */
+const BUILD_NEEDS: { package: string; present: () => Promise<boolean> }[] = [
+  { package: 'gcc', present: () => has('gcc') },
+  { package: 'pkg-config', present: () => has('pkg-config') },
+  { package: 'libseccomp-dev', present: async () => existsSync('/usr/include/seccomp.h') },
+  { package: 'libc6-dev', present: async () => existsSync('/usr/include/stdio.h') },
+];
+
+export async function ensureBuildTools(say: (line: string) => void): Promise<void> {
+  const missing: string[] = [];
+  for (const need of BUILD_NEEDS) if (!(await need.present())) missing.push(need.package);
+  if (missing.length === 0) return;
+  if (!(await has('apt-get')))
+    throw new InputError(
+      `building the lab's artifacts needs ${missing.join(', ')}; install them with your package manager`,
+    );
+  say(`installing ${missing.join(', ')} with apt-get (to build runc and pause)`);
+  const env = { DEBIAN_FRONTEND: 'noninteractive' };
+  await execa('apt-get', ['update', '-q'], { env });
+  await execa('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { env });
 }

@@ -9,6 +9,7 @@ import { buildRecipe, localGoVersion, moduleDownload } from './build/go.js';
 import { buildLabImages } from './build/images.js';
 import { COMPONENT_RECIPES, type GoRecipe, kubernetesRecipe, LAB_IMAGES } from './build/recipes.js';
 import { ensureDebianBundle } from './debian-bundle.js';
+import { ensureBuildTools } from './host-tools.js';
 import { bundleDir } from './state.js';
 
 export interface ComponentOrigin {
@@ -120,6 +121,7 @@ export async function ensureLabBundle(
   )
     return { dir, built: false, origins: [] };
 
+  await ensureBuildTools(say);
   const buildRoot = join(cacheDir, 'lab-build');
   const downloads = join(cacheDir, 'downloads');
   const staging = `${dir}.building`;
