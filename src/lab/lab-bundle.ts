@@ -21,6 +21,7 @@ export interface ComponentOrigin {
 }
 
 export interface LabBundle {
+  kubernetesVersion: string;
   dir: string;
   built: boolean;
   origins: ComponentOrigin[];
@@ -46,7 +47,7 @@ const CATALOG_NAMES: Record<string, string[]> = {
 /** Changes when anything that goes into the bundle changes: then it is assembled again. */
 function bundleKey(kubernetesVersion: string): string {
   return createHash('sha256')
-    .update(JSON.stringify({ kubernetesVersion, COMPONENT_RECIPES, LAB_IMAGES, format: 2 }))
+    .update(JSON.stringify({ kubernetesVersion, COMPONENT_RECIPES, LAB_IMAGES, format: 3 }))
     .digest('hex')
     .slice(0, 16);
 }
@@ -111,7 +112,7 @@ export async function ensureLabBundle(
   if (!goVersion) {
     say('no Go toolchain here: the lab bundle comes from Debian packages, without Kubernetes');
     const debian = await ensureDebianBundle(join(cacheDir, 'lab-bundle-bookworm'), say);
-    return { ...debian, origins: [] };
+    return { ...debian, kubernetesVersion, origins: [] };
   }
   const dir = bundleDir(join(cacheDir, '..'), kubernetesVersion);
   const keyFile = join(dir, '.key');
@@ -119,7 +120,7 @@ export async function ensureLabBundle(
     existsSync(join(dir, 'manifest.json')) &&
     (await readFile(keyFile, 'utf8').catch(() => '')) === bundleKey(kubernetesVersion)
   )
-    return { dir, built: false, origins: [] };
+    return { dir, kubernetesVersion, built: false, origins: [] };
 
   await ensureBuildTools(say);
   const buildRoot = join(cacheDir, 'lab-build');
@@ -129,7 +130,7 @@ export async function ensureLabBundle(
   await mkdir(staging, { recursive: true });
   const origins: ComponentOrigin[] = [];
   const artifacts: Artifact[] = [];
-  let agnhost: string | undefined;
+  const imageBinaries = new Map<string, string>();
   let unreachableSaid = false;
   for (const recipe of [...COMPONENT_RECIPES, kubernetesRecipe(kubernetesVersion)]) {
     const started = Date.now();
@@ -157,7 +158,9 @@ export async function ensureLabBundle(
     say(`${recipe.component} ${recipe.version}: building from ${recipe.module}@${recipe.moduleVersion}`);
     const built = await buildRecipe(use, buildRoot);
     const binaries = built.files.filter((f) => !f.path.startsWith('image-bin/'));
-    agnhost ??= built.files.find((f) => f.path === 'image-bin/agnhost')?.localPath;
+    for (const file of built.files)
+      if (file.path.startsWith('image-bin/'))
+        imageBinaries.set(file.path.slice('image-bin/'.length), file.localPath);
     for (const file of binaries) await place(file.localPath, join(staging, file.path));
     if (binaries.length)
       artifacts.push({
@@ -177,16 +180,17 @@ export async function ensureLabBundle(
         cached: !built.built,
       });
   }
-  if (!agnhost) throw new Error('the kubernetes build produced no agnhost binary');
   const started = Date.now();
   say(
-    `images: assembling ${Object.values(LAB_IMAGES)
+    `images for Kubernetes ${kubernetesVersion}: assembling pause, agnhost and busybox (tags from its e2e suite), ${Object.values(
+      LAB_IMAGES,
+    )
       .map((i) => `${i.name}:${i.tag}`)
       .join(', ')}`,
   );
   const source = await moduleDownload('k8s.io/kubernetes', `v${kubernetesVersion}`, buildRoot);
   const images = await buildLabImages(
-    { kubernetesSource: source.dir!, agnhost },
+    { kubernetesSource: source.dir!, binaries: imageBinaries },
     join(buildRoot, `images-${kubernetesVersion}`),
   );
   const manifestImages: BundleManifest['images'] = [];
@@ -203,7 +207,7 @@ export async function ensureLabBundle(
     });
   }
   origins.push({
-    component: 'images',
+    component: `images (${kubernetesVersion})`,
     version: images.length.toString(),
     source: 'built',
     seconds: (Date.now() - started) / 1000,
@@ -222,5 +226,16 @@ export async function ensureLabBundle(
   await rm(dir, { recursive: true, force: true });
   await rename(staging, dir);
   await readBundleManifest(dir);
-  return { dir, built: true, origins };
+  return { dir, kubernetesVersion, built: true, origins };
+}
+
+/** One line per component and version: bundles of several Kubernetes versions share the rest. */
+export function uniqueOrigins(origins: ComponentOrigin[]): ComponentOrigin[] {
+  const seen = new Set<string>();
+  return origins.filter((o) => {
+    const key = `${o.component} ${o.version}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }

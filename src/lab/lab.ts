@@ -8,10 +8,11 @@ import { acquireLock } from '../engine/lock.js';
 import { clusterPaths } from '../home.js';
 import { ensureBase } from './base.js';
 import { attachVeth, ensureBridge, removeBridge, takenLabSubnets } from './bridge.js';
+import { LAB_KUBERNETES_VERSIONS } from './build/recipes.js';
 import { ensureKubeletSysctls } from './host-sysctls.js';
 import { ensureLabTools } from './host-tools.js';
 import { LAB_KUBERNETES_VERSION, writeLabCluster } from './inventory.js';
-import { type ComponentOrigin, ensureLabBundle } from './lab-bundle.js';
+import { ensureLabBundle, type LabBundle, uniqueOrigins } from './lab-bundle.js';
 import {
   boot,
   halt,
@@ -49,7 +50,7 @@ export interface LabUpResult {
   inventoryFile: string;
   baseBuilt: boolean;
   /** Where each bundle component came from, when the bundle was assembled in this call. */
-  origins: ComponentOrigin[];
+  origins: LabBundle['origins'];
   changed: boolean;
 }
 
@@ -76,7 +77,11 @@ export async function labUp(count: number, options: LabOptions): Promise<LabUpRe
   const lock = await acquireLock(paths.lock, `lab up ${count}`);
   try {
     const base = await ensureBase(baseDir(options.home), options.say);
-    const bundle = await ensureLabBundle(join(options.home, 'cache'), LAB_KUBERNETES_VERSION, options.say);
+    // The lab runs its default version; the others are built for upgrades.
+    const bundles: LabBundle[] = [];
+    for (const version of LAB_KUBERNETES_VERSIONS)
+      bundles.push(await ensureLabBundle(join(options.home, 'cache'), version, options.say));
+    const bundle = bundles.find((b) => b.kubernetesVersion === LAB_KUBERNETES_VERSION) ?? bundles[0]!;
     const previous = await readState(paths);
     const net = labNetwork(
       options.name,
@@ -140,8 +145,8 @@ export async function labUp(count: number, options: LabOptions): Promise<LabUpRe
       started,
       inventoryFile: cluster.inventory,
       baseBuilt: base.built,
-      origins: bundle.origins,
-      changed: changed || started.length > 0 || base.built || bundle.built,
+      origins: uniqueOrigins(bundles.flatMap((b) => b.origins)),
+      changed: changed || started.length > 0 || base.built || bundles.some((b) => b.built),
     };
   } finally {
     await lock.release();

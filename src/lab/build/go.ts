@@ -89,11 +89,6 @@ export function wrapperGoMod(recipe: GoRecipe, replaces: string[]): string {
   return lines.join('\n');
 }
 
-function toolsGo(recipe: GoRecipe): string {
-  const imports = Object.keys(recipe.packages).map((p) => `\t_ "${p}"`);
-  return `//go:build tools\n\npackage tools\n\nimport (\n${imports.join('\n')}\n)\n`;
-}
-
 const recordSchema = z.object({
   component: z.string(),
   version: z.string(),
@@ -150,8 +145,9 @@ export async function buildRecipe(recipe: GoRecipe, root: string): Promise<Built
       replaces.push(`${m} => ${m} ${recipe.replaceStagingOf.version}`);
   for (const m of recipe.pinSiblings ?? []) replaces.push(`${m} => ${m} ${recipe.moduleVersion}`);
   await writeFile(join(moduleDir, 'go.mod'), wrapperGoMod(recipe, replaces));
-  await writeFile(join(moduleDir, 'tools.go'), toolsGo(recipe));
-  await go(recipe, 'go mod tidy', ['mod', 'tidy'], moduleDir, log);
+  // `go get` then `go build -mod=mod` resolve only what the binaries import; `go mod tidy`
+  // would also want every test dependency, and some of those are not on the proxy.
+  await go(recipe, 'go get', ['get', `${recipe.module}@${recipe.moduleVersion}`], moduleDir, log);
   const variables = Object.entries(recipe.variables ?? {}).map(
     ([name, value]) => `-X ${name}=${value.replace('{commitTime}', origin.time)}`,
   );

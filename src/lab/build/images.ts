@@ -18,36 +18,60 @@ import { BuildError } from './go.js';
 import { type ImageArchive, layerFromDirectory, writeImageArchive } from './image.js';
 import { LAB_IMAGES } from './recipes.js';
 
-/** What an agnhost image needs around the binary: e2e tests exec sh, curl, dig, nc and ip in it. */
-const USERLAND_PACKAGES = ['curl', 'bind9-dnsutils', 'iproute2', 'netcat-openbsd', 'iputils-ping'];
+/**
+ * One Debian userland under the images that need one: e2e tests exec sh, curl, dig, nc and
+ * ip in agnhost.
+ */
+const USERLAND_PACKAGES = [
+  'curl',
+  'bind9-dnsutils',
+  'iproute2',
+  'netcat-openbsd',
+  'iputils-ping',
+  'ca-certificates',
+];
 
 const ref = (image: { name: string; tag: string }) => `${image.name}:${image.tag}`;
 
+/** The e2e suite's images this lab builds, with the tags the given Kubernetes source asks for. */
+export type E2eImages = Record<'pause' | 'agnhost' | 'busybox', { name: string; tag: string }>;
+
+export function e2eImageTags(manifestGo: string): E2eImages {
+  const tag = (key: string, repo: string) => {
+    const match = new RegExp(`configs\\[${key}\\] = Config\\{list\\.\\w+, "${repo}", "([^"]+)"\\}`).exec(
+      manifestGo,
+    );
+    if (!match)
+      throw new BuildError('images', 'reading test/utils/image/manifest.go', `no ${key} image tag found`);
+    return match[1]!;
+  };
+  return {
+    pause: { name: 'registry.k8s.io/pause', tag: tag('Pause', 'pause') },
+    agnhost: { name: 'registry.k8s.io/e2e-test-images/agnhost', tag: tag('Agnhost', 'agnhost') },
+    busybox: { name: 'registry.k8s.io/e2e-test-images/busybox', tag: tag('BusyBox', 'busybox') },
+  };
+}
+
 /** pause from the kubernetes module's own source, static, as upstream builds it. */
-async function pauseImage(kubernetesSource: string, dir: string): Promise<ImageArchive> {
+async function pauseImage(
+  kubernetesSource: string,
+  image: E2eImages['pause'],
+  dir: string,
+): Promise<ImageArchive> {
   const root = join(dir, 'pause-root');
   await rm(root, { recursive: true, force: true });
   await mkdir(root, { recursive: true });
   const source = join(kubernetesSource, 'build', 'pause', 'linux', 'pause.c');
   const result = await execa(
     'gcc',
-    [
-      '-Os',
-      '-Wall',
-      '-Werror',
-      '-static',
-      `-DVERSION=v${LAB_IMAGES.pause.tag}`,
-      '-o',
-      join(root, 'pause'),
-      source,
-    ],
+    ['-Os', '-Wall', '-Werror', '-static', `-DVERSION=v${image.tag}`, '-o', join(root, 'pause'), source],
     { reject: false, all: true },
   );
   if (result.exitCode !== 0) throw new BuildError('pause', `gcc ${source}`, result.all ?? '');
   await execa('strip', [join(root, 'pause')]);
   const layer = await layerFromDirectory(root, join(dir, 'pause-layer.tar'));
   return writeImageArchive(
-    ref(LAB_IMAGES.pause),
+    ref(image),
     [layer],
     { entrypoint: ['/pause'], user: '65535:65535' },
     join(dir, 'pause.tar'),
@@ -69,7 +93,7 @@ async function debianPackageFiles(pkg: string, dir: string): Promise<string> {
 }
 
 /** A shell image for test pods: Debian's static busybox with its applets linked. */
-async function busyboxImage(dir: string): Promise<ImageArchive> {
+async function busyboxImage(image: E2eImages['busybox'], dir: string): Promise<ImageArchive> {
   const unpacked = await debianPackageFiles('busybox-static', dir);
   const root = join(dir, 'busybox-root');
   await rm(root, { recursive: true, force: true });
@@ -87,7 +111,7 @@ async function busyboxImage(dir: string): Promise<ImageArchive> {
   await rm(join(unpacked, '..'), { recursive: true, force: true });
   const layer = await layerFromDirectory(root, join(dir, 'busybox-layer.tar'));
   return writeImageArchive(
-    ref(LAB_IMAGES.busybox),
+    ref(image),
     [layer],
     { entrypoint: [], cmd: ['sh'], env: ['PATH=/bin'] },
     join(dir, 'busybox.tar'),
@@ -127,7 +151,11 @@ async function userlandLayer(dir: string): Promise<{ file: string; diffId: strin
   return layerFromDirectory(root, tar);
 }
 
-async function agnhostImage(agnhostBinary: string, dir: string): Promise<ImageArchive> {
+async function agnhostImage(
+  agnhostBinary: string,
+  image: E2eImages['agnhost'],
+  dir: string,
+): Promise<ImageArchive> {
   const lower = await userlandLayer(dir);
   const root = join(dir, 'agnhost-root');
   await rm(root, { recursive: true, force: true });
@@ -138,22 +166,60 @@ async function agnhostImage(agnhostBinary: string, dir: string): Promise<ImageAr
   await symlink('agnhost', join(root, 'agnhost-2'));
   const upper = await layerFromDirectory(root, join(dir, 'agnhost-layer.tar'));
   return writeImageArchive(
-    ref(LAB_IMAGES.agnhost),
+    ref(image),
     [lower, upper],
     { entrypoint: ['/agnhost'], cmd: ['pause'] },
     join(dir, 'agnhost.tar'),
   );
 }
 
+/** A static Go binary alone in its image, run as `user`. */
+async function binaryImage(
+  image: { name: string; tag: string },
+  binary: string,
+  dir: string,
+  config: { user?: string },
+): Promise<ImageArchive> {
+  const name = binary.split('/').pop()!;
+  const root = join(dir, `${name}-root`);
+  await rm(root, { recursive: true, force: true });
+  await mkdir(root, { recursive: true });
+  await copyFile(binary, join(root, name));
+  await chmod(join(root, name), 0o755);
+  const layer = await layerFromDirectory(root, join(dir, `${name}-layer.tar`));
+  return writeImageArchive(
+    ref(image),
+    [layer],
+    { entrypoint: [`/${name}`], ...config },
+    join(dir, `${name}.tar`),
+  );
+}
+
+/** Built binaries the images are made of, by file name (agnhost, coredns, ...). */
+export type ImageBinaries = ReadonlyMap<string, string>;
+
+function binary(binaries: ImageBinaries, name: string): string {
+  const path = binaries.get(name);
+  if (!path) throw new BuildError('images', 'assembling', `no built ${name} binary`);
+  return path;
+}
+
 /** Assembles the lab's images into `dir` from built binaries and Debian packages. */
 export async function buildLabImages(
-  inputs: { kubernetesSource: string; agnhost: string },
+  inputs: { kubernetesSource: string; binaries: ImageBinaries },
   dir: string,
 ): Promise<ImageArchive[]> {
   await mkdir(dir, { recursive: true });
+  const { binaries } = inputs;
+  const e2e = e2eImageTags(
+    await readFile(join(inputs.kubernetesSource, 'test', 'utils', 'image', 'manifest.go'), 'utf8'),
+  );
   return [
-    await pauseImage(inputs.kubernetesSource, dir),
-    await agnhostImage(inputs.agnhost, dir),
-    await busyboxImage(dir),
+    await pauseImage(inputs.kubernetesSource, e2e.pause, dir),
+    await agnhostImage(binary(binaries, 'agnhost'), e2e.agnhost, dir),
+    await busyboxImage(e2e.busybox, dir),
+    // The upstream images run CoreDNS as root (it binds :53) and metrics-server as nobody.
+    await binaryImage(LAB_IMAGES.coredns, binary(binaries, 'coredns'), dir, {}),
+    await binaryImage(LAB_IMAGES.metricsServer, binary(binaries, 'metrics-server'), dir, { user: '65534' }),
   ];
 }

@@ -69,6 +69,9 @@ const RUNC = '1.3.4';
 const CNI = '1.9.1';
 const CRICTL = '1.34.0';
 const HELM = '3.19.0';
+/** kubeadm's CoreDNS for 1.34 (cmd/kubeadm/app/constants). */
+const COREDNS = '1.12.1';
+const METRICS_SERVER = '0.8.0';
 
 export const COMPONENT_RECIPES: GoRecipe[] = [
   {
@@ -159,11 +162,30 @@ export const COMPONENT_RECIPES: GoRecipe[] = [
     packages: { 'helm.sh/helm/v3/cmd/helm': 'bin/helm' },
     variables: { 'helm.sh/helm/v3/internal/version.version': `v${HELM}` },
   },
+  // Binaries for images only (image-bin/): the cluster runs them as pods.
+  {
+    component: 'coredns',
+    version: COREDNS,
+    module: 'github.com/coredns/coredns',
+    moduleVersion: `v${COREDNS}`,
+    packages: { 'github.com/coredns/coredns': 'image-bin/coredns' },
+  },
+  {
+    component: 'metrics-server',
+    version: METRICS_SERVER,
+    module: 'sigs.k8s.io/metrics-server',
+    moduleVersion: `v${METRICS_SERVER}`,
+    packages: { 'sigs.k8s.io/metrics-server/cmd/metrics-server': 'image-bin/metrics-server' },
+    variables: { 'k8s.io/component-base/version.gitVersion': `v${METRICS_SERVER}` },
+  },
 ];
 
-/** Images the lab assembles, under the exact names the manifests and Kubernetes' e2e suite ask for. */
+/**
+ * Images the lab assembles, under the exact names the manifests and Kubernetes' e2e suite ask
+ * for. The e2e suite's own (pause, agnhost, busybox) take their tags from the Kubernetes
+ * source being built (test/utils/image/manifest.go); these are for the addons.
+ */
 export const LAB_IMAGES = {
-  pause: { name: 'registry.k8s.io/pause', tag: '3.10.1' },
-  agnhost: { name: 'registry.k8s.io/e2e-test-images/agnhost', tag: '2.56' },
-  busybox: { name: 'registry.k8s.io/e2e-test-images/busybox', tag: '1.37.0-1' },
+  coredns: { name: 'registry.k8s.io/coredns/coredns', tag: `v${COREDNS}` },
+  metricsServer: { name: 'registry.k8s.io/metrics-server/metrics-server', tag: `v${METRICS_SERVER}` },
 } as const;

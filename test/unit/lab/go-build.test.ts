@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BuildError, defaultExecName, stagingModules, wrapperGoMod } from '../../../src/lab/build/go.js';
+import { e2eImageTags } from '../../../src/lab/build/images.js';
 import { COMPONENT_RECIPES, kubernetesRecipe } from '../../../src/lab/build/recipes.js';
 
 const KUBERNETES_GO_MOD = `module k8s.io/kubernetes
@@ -61,5 +62,20 @@ describe('building from Go modules', () => {
     expect(error.message).toMatch(/^building etcd 3\.6\.16 failed at go build:/);
     expect(error.message).toContain('line 39');
     expect(error.message).not.toContain('line 19\n');
+  });
+});
+
+describe('e2e image tags from the Kubernetes source', () => {
+  it('reads pause, agnhost and busybox tags as test/utils/image/manifest.go declares them', () => {
+    const manifestGo = [
+      '\tconfigs[Agnhost] = Config{list.PromoterE2eRegistry, "agnhost", "2.59"}',
+      '\tconfigs[BusyBox] = Config{list.PromoterE2eRegistry, "busybox", "1.37.0-1"}',
+      '\tconfigs[Pause] = Config{list.GcRegistry, "pause", "3.10.1"}',
+    ].join('\n');
+    const tags = e2eImageTags(manifestGo);
+    expect(`${tags.agnhost.name}:${tags.agnhost.tag}`).toBe('registry.k8s.io/e2e-test-images/agnhost:2.59');
+    expect(`${tags.pause.name}:${tags.pause.tag}`).toBe('registry.k8s.io/pause:3.10.1');
+    expect(tags.busybox.tag).toBe('1.37.0-1');
+    expect(() => e2eImageTags('nothing here')).toThrow(/no Pause image tag/);
   });
 });
