@@ -3,8 +3,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LAB_KUBERNETES_VERSIONS } from '../../src/lab/build/recipes.js';
+import { bundleDir } from '../../src/lab/state.js';
 import { skipWithout } from '../helpers/prerequisite.js';
-import { kubesmith, LAB_BUNDLE, labShell, labUnavailable } from './harness.js';
+import { E2E_HOME, kubesmith, labShell, labUnavailable } from './harness.js';
 
 /**
  * Before any control plane exists: the lab's own kubelet (built from k8s.io/kubernetes) runs
@@ -17,6 +19,10 @@ const LAB = 'e2e-kubelet';
 const shell = labShell(LAB);
 const POD_SUBNET = '10.244.77.0/24';
 const AGNHOST = 'registry.k8s.io/e2e-test-images/agnhost:2.56';
+
+/** 1.35 refuses cgroup v1 (this machine's) unless told otherwise. */
+const kubeletConfig = (version: string) =>
+  `${KUBELET_CONFIG}${version.startsWith('1.34.') ? '' : 'failCgroupV1: false\n'}`;
 
 const KUBELET_CONFIG = `apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
@@ -106,46 +112,51 @@ describe.skipIf(unavailable)(
       await kubesmith('lab', 'down', '--name', LAB);
     });
 
-    it('runs a host-network pod and a CNI-bridge pod, both answering the deploy machine', async () => {
-      await shell.copy(0, join(LAB_BUNDLE, 'bin', 'kubelet'), '/usr/local/bin/kubelet');
-      expect(await shell.run(0, 'kubelet --version')).toMatch(/^Kubernetes v1\.34\.\d+$/);
-      await shell.run(
-        0,
-        [
-          'mkdir -p /etc/kubernetes/manifests /etc/kubelet-standalone',
-          `printf '%s' '${KUBELET_CONFIG}' > /etc/kubelet-standalone/config.yaml`,
-          `printf '%s' '${CNI}' > /etc/cni/net.d/10-standalone.conflist`,
-          `printf '%s' '${netexecPod('netexec-host', 8080, true)}' > /etc/kubernetes/manifests/host.yaml`,
-          `printf '%s' '${netexecPod('netexec-pod', 8081, false)}' > /etc/kubernetes/manifests/pod.yaml`,
-          'systemd-run --unit kubelet-standalone /usr/local/bin/kubelet --config /etc/kubelet-standalone/config.yaml',
-        ].join(' && '),
-      );
-      const names = await until('both static pods ready', async () => {
-        const ready = await readyPods();
-        return ready.length === 2 ? ready.sort() : undefined;
-      });
-      expect(names).toEqual([`netexec-host-${LAB}-1`, `netexec-pod-${LAB}-1`]);
+    it.each(LAB_KUBERNETES_VERSIONS)(
+      'kubelet %s runs a host-network pod and a CNI-bridge pod, both answering the deploy machine, and removes them with their manifests',
+      async (version) => {
+        await shell.copy(0, join(bundleDir(E2E_HOME, version), 'bin', 'kubelet'), '/usr/local/bin/kubelet');
+        expect(await shell.run(0, 'kubelet --version')).toBe(`Kubernetes v${version}`);
+        await shell.run(
+          0,
+          [
+            'mkdir -p /etc/kubernetes/manifests /etc/kubelet-standalone',
+            `printf '%s' '${kubeletConfig(version)}' > /etc/kubelet-standalone/config.yaml`,
+            `printf '%s' '${CNI}' > /etc/cni/net.d/10-standalone.conflist`,
+            `printf '%s' '${netexecPod('netexec-host', 8080, true)}' > /etc/kubernetes/manifests/host.yaml`,
+            `printf '%s' '${netexecPod('netexec-pod', 8081, false)}' > /etc/kubernetes/manifests/pod.yaml`,
+            'systemctl reset-failed kubelet-standalone 2>/dev/null || true',
+            'systemd-run --unit kubelet-standalone /usr/local/bin/kubelet --config /etc/kubelet-standalone/config.yaml',
+          ].join(' && '),
+        );
+        const names = await until('both static pods ready', async () => {
+          const ready = await readyPods();
+          return ready.length === 2 ? ready.sort() : undefined;
+        });
+        expect(names).toEqual([`netexec-host-${LAB}-1`, `netexec-pod-${LAB}-1`]);
 
-      expect(
-        await until('netexec on the host network', () => httpGet(`http://${address}:8080/hostname`)),
-      ).toBe(`${LAB}-1`);
-      const podIp = JSON.parse(
-        await shell.run(0, `crictl inspectp $(crictl pods -q --name netexec-pod) 2>/dev/null`),
-      ).status.network.ip as string;
-      expect(podIp.startsWith(POD_SUBNET.split('.').slice(0, 3).join('.'))).toBe(true);
-      await execa('ip', ['route', 'replace', POD_SUBNET, 'via', address]);
-      routed = true;
-      // The pod's own hostname is the pod name: the answer comes from inside the bridged pod.
-      expect(await until('netexec on the pod IP', () => httpGet(`http://${podIp}:8081/hostname`))).toBe(
-        `netexec-pod-${LAB}-1`,
-      );
-    });
+        expect(
+          await until('netexec on the host network', () => httpGet(`http://${address}:8080/hostname`)),
+        ).toBe(`${LAB}-1`);
+        const podIp = JSON.parse(
+          await shell.run(
+            0,
+            `crictl inspectp $(crictl pods -q --state ready --name netexec-pod) 2>/dev/null`,
+          ),
+        ).status.network.ip as string;
+        expect(podIp.startsWith(POD_SUBNET.split('.').slice(0, 3).join('.'))).toBe(true);
+        await execa('ip', ['route', 'replace', POD_SUBNET, 'via', address]);
+        routed = true;
+        // The pod's own hostname is the pod name: the answer comes from inside the bridged pod.
+        expect(await until('netexec on the pod IP', () => httpGet(`http://${podIp}:8081/hostname`))).toBe(
+          `netexec-pod-${LAB}-1`,
+        );
 
-    it('removing the manifests stops the pods', async () => {
-      await shell.run(0, 'rm -f /etc/kubernetes/manifests/host.yaml /etc/kubernetes/manifests/pod.yaml');
-      await until('no ready pods', async () => ((await readyPods()).length === 0 ? true : undefined));
-      expect(await shell.run(0, 'crictl ps -q')).toBe('');
-      await shell.run(0, 'systemctl stop kubelet-standalone');
-    });
+        await shell.run(0, 'rm -f /etc/kubernetes/manifests/host.yaml /etc/kubernetes/manifests/pod.yaml');
+        await until('no ready pods', async () => ((await readyPods()).length === 0 ? true : undefined));
+        expect(await shell.run(0, 'crictl ps -q')).toBe('');
+        await shell.run(0, 'systemctl stop kubelet-standalone');
+      },
+    );
   },
 );
