@@ -35,13 +35,31 @@ async function stage(name: string, ...args: string[]): Promise<Stage> {
   };
 }
 
-async function main(): Promise<number> {
-  if (process.getuid?.() !== 0) {
-    process.stderr.write(
-      'the demo boots lab machines with systemd-nspawn and needs root: sudo npm run demo\n',
-    );
+/** The lab needs root: a user who is not root is asked for sudo once, and the demo runs again under it. */
+async function asRoot(): Promise<number | undefined> {
+  if (process.getuid?.() === 0) return undefined;
+  const sudo = await execa('sh', ['-c', 'command -v sudo'], { reject: false });
+  if (sudo.exitCode !== 0) {
+    process.stderr.write('the demo boots lab machines with systemd-nspawn and needs root; run it as root\n');
     return 2;
   }
+  process.stderr.write(
+    'the demo boots lab machines with systemd-nspawn and needs root: running it with sudo\n',
+  );
+  const again = await execa(
+    'sudo',
+    ['--preserve-env=KUBESMITH_HOME,KUBESMITH_DEMO_LAB', process.execPath, ...process.argv.slice(1)],
+    {
+      stdio: 'inherit',
+      reject: false,
+    },
+  );
+  return again.exitCode ?? 1;
+}
+
+async function main(): Promise<number> {
+  const delegated = await asRoot();
+  if (delegated !== undefined) return delegated;
   const stages: Stage[] = [];
   const run = async (name: string, ...args: string[]) => {
     const s = await stage(name, ...args);
@@ -72,14 +90,19 @@ async function main(): Promise<number> {
   );
   if (manifest) {
     process.stdout.write(
-      `in the lab's artifact bundle: ${manifest.artifacts.map((a) => `${a.name} ${a.version}`).join(', ')}\n`,
+      `in the lab's artifact bundle: ${manifest.artifacts.map((a) => `${a.name} ${a.version} (${a.source ?? a.origin})`).join(', ')}\n`,
     );
-    process.stdout.write(
-      `skipped, not in the bundle: ${manifest.absent.map((a) => a.name).join(', ')}\n  (${manifest.absent[0]?.reason})\n`,
-    );
+    if (manifest.images.length)
+      process.stdout.write(
+        `images imported on every host: ${manifest.images.map((i) => i.name).join(', ')}\n`,
+      );
+    if (manifest.absent.length)
+      process.stdout.write(
+        `skipped, not in the bundle: ${manifest.absent.map((a) => a.name).join(', ')}\n  (${manifest.absent[0]?.reason})\n`,
+      );
   }
   process.stdout.write(
-    'not yet built by kubesmith: control plane (04-05), network and addons (06-07); see CHANGELOG.md\n',
+    'not yet installed by kubesmith: the control plane (04), kubelet and kube-proxy (05), the network (06) and addons (07); see CHANGELOG.md\n',
   );
   process.stdout.write(
     `\nthe lab stays up: kubesmith check ${LAB}; kubesmith lab status --name ${LAB}; remove it with: kubesmith lab down --name ${LAB}\n`,
