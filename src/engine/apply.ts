@@ -1,8 +1,17 @@
+import { posix } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import { sh } from '../transport/quote.js';
 import type { SshConnection } from '../transport/ssh.js';
 import { markPendingShell } from './pending.js';
-import { isLargeFile, type Observed, parsePending, parseProbe, probeScript, recordLine } from './probe.js';
+import {
+  CHECKSUM_RECORD,
+  isLargeFile,
+  type Observed,
+  parsePending,
+  parseProbe,
+  probeScript,
+  recordLine,
+} from './probe.js';
 import {
   type ActionResult,
   contentSha256,
@@ -65,6 +74,23 @@ export function planStatic(resources: readonly Resource[], observed: Observed[])
     }
   });
   return changes;
+}
+
+/**
+ * Shell that removes what an earlier run left half-done beside these files: staged copies
+ * (`.<name>.kubesmith-<random>`, see SshConnection.stage and inlineInstall) of a run cut off
+ * before it moved them into place (a lost connection, a reboot, a killed deploy process), and
+ * the checksum record's temporary file. Runs before this apply stages anything of its own.
+ */
+export function leftoversShell(resources: readonly Resource[]): string | undefined {
+  const files = resources.flatMap((r) => (r.kind === 'file' ? [r] : []));
+  if (files.length === 0) return undefined;
+  const staged = [
+    ...new Set(files.map((r) => posix.join(posix.dirname(r.path), `.${posix.basename(r.path)}.kubesmith-`))),
+  ];
+  const patterns = staged.map((prefix) => sh`${prefix}*`);
+  if (files.some(isLargeFile)) patterns.push(sh`${`${CHECKSUM_RECORD}.tmp.`}*`);
+  return `rm -f ${patterns.join(' ')}`;
 }
 
 export interface ApplyOptions {
@@ -159,6 +185,10 @@ export async function applyResources(
       if (r.kind === 'file') return [sh`mkdir -p $(dirname ${r.path})`];
       return [];
     });
+    // Staged files of an earlier run cut off before its install: removed whenever files change
+    // (such a run always leaves its files to change), before anything new is staged.
+    const leftovers = changes.some((c) => c.resource.kind === 'file') ? leftoversShell(resources) : undefined;
+    if (leftovers) prepare.push(leftovers);
     if (prepare.length) await conn.run(['sh', '-c', ['set -e', ...prepare].join('\n')], { signal });
     const installs = changes.flatMap(({ resource: r }) =>
       r.kind === 'symlink'

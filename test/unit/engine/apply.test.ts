@@ -10,7 +10,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyResources } from '../../../src/engine/apply.js';
+import { applyResources, leftoversShell } from '../../../src/engine/apply.js';
 import type { Resource } from '../../../src/engine/resources.js';
 import { KnownHosts } from '../../../src/transport/known-hosts.js';
 import { SshConnection } from '../../../src/transport/ssh.js';
@@ -108,6 +108,20 @@ describe.skipIf(unavailable)('applyResources: one probe, only what differs (real
     expect(statSync(join(dir, 'secret.key')).mode & 0o777).toBe(0o600);
   });
 
+  it('staged copies left by a run cut off before its install are removed by the next apply that changes files', async () => {
+    // What a lost connection leaves: a binary streamed (part of it) but never moved into place,
+    // and a small file's here-document half written.
+    const staged = await conn.stage(Buffer.from('half a binary'), join(dir, 'bin', 'tool'));
+    writeFileSync(join(dir, '.secret.key.kubesmith-0123456789ab'), 'half');
+    expect(readdirSync(join(dir, 'bin'))).toContain(staged.split('/').pop());
+    writeFileSync(join(dir, 'bin', 'tool'), 'tampered');
+    const next = await apply();
+    expect(next.changed).toEqual([join(dir, 'bin', 'tool')]);
+    expect(readdirSync(join(dir, 'bin')).sort()).toEqual(['other', 'tool']);
+    expect(readdirSync(dir).filter((f) => f.includes('.kubesmith-'))).toEqual([]);
+    expect(readFileSync(join(dir, 'bin', 'tool')).equals(binary)).toBe(true);
+  });
+
   it('a guard that reads stdin cannot swallow the rest of the probe script', async () => {
     const results = await applyResources(
       conn,
@@ -143,5 +157,23 @@ describe.skipIf(unavailable)('applyResources: one probe, only what differs (real
       ),
     ).rejects.toThrow(/exited 1/);
     expect(existsSync(after)).toBe(false);
+  });
+});
+
+describe('leftoversShell', () => {
+  it('removes the staged names of every file beside it (not its siblings), and the record temp for binaries', () => {
+    expect(
+      leftoversShell([
+        { kind: 'file', path: '/opt/kube/bin/containerd', content: { localPath: '/x', sha256: 'a' } },
+        { kind: 'file', path: "/etc/it's here/a b.conf", content: 'x' },
+        { kind: 'directory', path: '/etc/x' },
+      ]),
+    ).toBe(
+      "rm -f /opt/kube/bin/.containerd.kubesmith-* '/etc/it'\"'\"'s here/.a b.conf.kubesmith-'* /var/lib/kubesmith/checksums.tmp.*",
+    );
+    expect(leftoversShell([{ kind: 'file', path: '/etc/a', content: 'x' }])).toBe(
+      'rm -f /etc/.a.kubesmith-*',
+    );
+    expect(leftoversShell([{ kind: 'directory', path: '/etc/a' }])).toBeUndefined();
   });
 });
