@@ -1,6 +1,7 @@
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { ipToBigInt } from '../inventory/net.js';
 import type { CertSpec } from './spec.js';
 import { describeCert, isIssuedBy, issue, type KeyPair, keyPair } from './x509.js';
 
@@ -51,14 +52,20 @@ export function staleReason(pair: KeyPair, spec: CertSpec, ca: KeyPair | undefin
   if (!keyMatches(pair)) return 'key does not match the certificate';
   const facts = describeCert(pair.certPem);
   if (ca && !isIssuedBy(pair.certPem, ca.certPem)) return `not issued by the current ${spec.issuer}`;
-  if (!facts.subject.split('\n').includes(`CN=${spec.request.commonName}`))
-    return `subject is ${facts.subject.replace(/\n/g, ', ')}`;
+  const wantedSubject = [
+    `CN=${spec.request.commonName}`,
+    ...(spec.request.organization ? [`O=${spec.request.organization}`] : []),
+  ];
+  if (!sameSet(facts.subject.split('\n'), wantedSubject))
+    return `subject is ${facts.subject.replace(/\n/g, ', ')}, wanted ${wantedSubject.join(', ')}`;
+  if (!sameSet(facts.usages, spec.request.usages ?? []))
+    return `usages ${facts.usages.join(',') || 'none'} differ from ${(spec.request.usages ?? []).join(',') || 'none'}`;
   if (!sameSet(facts.dnsNames, spec.request.dnsNames ?? []))
     return `DNS names ${facts.dnsNames.join(',') || 'none'} differ from ${(spec.request.dnsNames ?? []).join(',') || 'none'}`;
-  const wantedIps = (spec.request.ipAddresses ?? []).map((ip) =>
-    ip === '::1' ? '0:0:0:0:0:0:0:1' : ip.toLowerCase(),
-  );
-  const haveIps = facts.ipAddresses.map((ip) => (ip === '::1' ? '0:0:0:0:0:0:0:1' : ip));
+  // Node prints IPv6 SANs expanded (0:0:0:0:0:0:0:1): compare addresses, not spellings.
+  const canonical = (ip: string) => `${ipToBigInt(ip).family}/${ipToBigInt(ip).value}`;
+  const wantedIps = (spec.request.ipAddresses ?? []).map(canonical);
+  const haveIps = facts.ipAddresses.map(canonical);
   if (!sameSet(haveIps, wantedIps))
     return `IP addresses ${facts.ipAddresses.join(',') || 'none'} differ from ${(spec.request.ipAddresses ?? []).join(',') || 'none'}`;
   const daysLeft = (facts.notAfter.getTime() - Date.now()) / 86_400_000;

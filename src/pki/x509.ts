@@ -130,9 +130,16 @@ export interface CertFacts {
   subject: string;
   dnsNames: string[];
   ipAddresses: string[];
+  /** Extended key usages by name: server, client (others as their OID). */
+  usages: string[];
   notAfter: Date;
   fingerprint: string;
 }
+
+const EKU_NAMES: Record<string, Usage> = {
+  '1.3.6.1.5.5.7.3.1': 'server',
+  '1.3.6.1.5.5.7.3.2': 'client',
+};
 
 export function describeCert(certPem: string): CertFacts {
   const cert = new NodeX509(certPem);
@@ -141,6 +148,7 @@ export function describeCert(certPem: string): CertFacts {
     subject: cert.subject,
     dnsNames: sans.filter((s) => s.startsWith('DNS:')).map((s) => s.slice(4)),
     ipAddresses: sans.filter((s) => s.startsWith('IP Address:')).map((s) => s.slice(11).toLowerCase()),
+    usages: (cert.keyUsage ?? []).map((oid) => EKU_NAMES[oid] ?? oid),
     notAfter: new Date(cert.validTo),
     fingerprint: cert.fingerprint256,
   };
