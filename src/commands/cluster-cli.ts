@@ -75,11 +75,15 @@ export function registerClusterCommands(program: Command): void {
     .option('--hosts <names>', 'only these hosts (comma separated)', (v: string) =>
       v.split(',').filter(Boolean),
     )
+    .option(
+      '--skip-unreachable',
+      'go on without hosts that cannot be reached when each is a worker (role node only), and name them as skipped; refused if any is etcd or master',
+    )
     .action(
       async (
         clusterArg: string | undefined,
         stepArg: string,
-        options: { dryRun?: boolean; hosts?: string[] },
+        options: { dryRun?: boolean; hosts?: string[]; skipUnreachable?: boolean },
         cmd: Command,
       ) => {
         // With -i FILE the cluster name is optional: `setup -i FILE 01` names a step.

@@ -17,6 +17,8 @@ export interface PlaybookCommandOptions extends GlobalOptions {
   dryRun?: boolean;
   verifyOnly?: boolean;
   hosts?: string[];
+  /** Go on without unreachable workers (see RunOptions.skipUnreachable). */
+  skipUnreachable?: boolean;
   becomePassword?: string;
   signal?: AbortSignal;
 }
@@ -56,6 +58,7 @@ export async function runPlaybookCommand(
       verifyOnly: options.verifyOnly,
       signal: options.signal,
       only: options.hosts,
+      skipUnreachable: options.skipUnreachable,
       becomePassword: options.becomePassword,
       logFile,
       // Verify reports on hosts as they are; every other run refuses unfit hosts before any step.

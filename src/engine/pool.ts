@@ -1,4 +1,4 @@
-import { errorMessage, hintOf } from '../errors.js';
+import { errorMessage, hintOf, SshError, type SshErrorKind } from '../errors.js';
 import type { LoadedInventory } from '../inventory/load.js';
 import type { HostSpec } from '../inventory/schema.js';
 import { BastionPool } from '../transport/bastion.js';
@@ -30,6 +30,14 @@ export interface ConnectOutput {
   midpointMs: number;
 }
 
+/** Failures that say the host is not there (as opposed to refusing us: keys, host key, sudo). */
+const UNREACHABLE_KINDS: ReadonlySet<SshErrorKind> = new Set(['dns', 'refused', 'timeout', 'closed']);
+
+/** Whether a connect failure means the host could not be reached at all. */
+export function isUnreachable(error: unknown): boolean {
+  return error instanceof SshError && UNREACHABLE_KINDS.has(error.kind);
+}
+
 export function errorInfo(error: unknown): ErrorInfo {
   const tail = (error as { stderrTail?: string }).stderrTail;
   return { message: errorMessage(error), hint: hintOf(error), ...(tail ? { stderrTail: tail } : {}) };
@@ -45,6 +53,8 @@ export class HostPool {
     readonly connectOutputs: Map<string, ConnectOutput>,
     /** Risky settings this run uses, for callers without onWarning. */
     readonly warnings: readonly string[] = [],
+    /** The failed hosts that could not be reached at all (no route, refused, timed out, cut off). */
+    readonly unreachable: ReadonlySet<string> = new Set(),
   ) {}
 
   static async connect(
@@ -61,6 +71,7 @@ export class HostPool {
     const failures = new Map<string, ErrorInfo>();
     const arches = new Map<string, string>();
     const outputs = new Map<string, ConnectOutput>();
+    const unreachable = new Set<string>();
     const argv = options.connectScript ? ['sh', '-c', `uname -m\n${options.connectScript}`] : ['uname', '-m'];
     await mapLimit(hosts, options.concurrency, async (host) => {
       const started = performance.now();
@@ -81,10 +92,11 @@ export class HostPool {
         conn?.close();
         const info = errorInfo(error);
         failures.set(host.name, info);
+        if (isUnreachable(error)) unreachable.add(host.name);
         options.onConnect?.(host.name, Math.round(performance.now() - started), info);
       }
     });
-    return new HostPool(connections, failures, arches, outputs, warnings);
+    return new HostPool(connections, failures, arches, outputs, warnings, unreachable);
   }
 
   get(host: string): SshConnection {

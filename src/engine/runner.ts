@@ -5,10 +5,11 @@ import type { HostSpec } from '../inventory/schema.js';
 import { applyResources } from './apply.js';
 import type { ErrorInfo, EventSink, HostStatus, HostSummary, PlannedStep, RunSummary } from './events.js';
 import { mapLimit } from './limit.js';
+import { runDeployStep } from './deploy-step.js';
 import { hostsFor, type PlaybookEntry } from './playbook.js';
 import { type ConnectOutput, errorInfo, HostPool } from './pool.js';
 import { rebootHost } from './reboot.js';
-import type { RunContext, Step, StepContext } from './step.js';
+import { type AnyStep, isDeployStep, type RunContext, type StepContext } from './step.js';
 
 export interface RunOptions {
   command: string;
@@ -16,7 +17,7 @@ export interface RunOptions {
   clusterDir: string;
   knownHostsFile: string;
   entries: readonly PlaybookEntry[];
-  registry: ReadonlyMap<string, Step>;
+  registry: ReadonlyMap<string, AnyStep>;
   sink: EventSink;
   dryRun?: boolean;
   /** Only run each step's read-only verify(); steps without one are skipped. */
@@ -24,9 +25,16 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Limit the run to these hosts (names). */
   only?: readonly string[];
+  /**
+   * Go on without hosts that cannot be reached, when every one of them is a worker (the node
+   * role alone); they are reported as skipped. Any other connect failure still stops the run.
+   */
+  skipUnreachable?: boolean;
   concurrency?: number;
   becomePassword?: string;
   logFile?: string;
+  /** End the run after a step that failed on any host (day-2 phases build on the ones before). */
+  stopAtFailure?: boolean;
   /** Run-wide data to start with (e.g. how members join, for add-etcd). */
   shared?: ReadonlyMap<string, unknown>;
   /**
@@ -41,7 +49,7 @@ export interface RunOptions {
 }
 
 interface Planned {
-  step: Step;
+  step: AnyStep;
   hosts: HostSpec[];
 }
 
@@ -52,6 +60,38 @@ export function planRun(options: Pick<RunOptions, 'entries' | 'registry' | 'load
       throw new InputError(`playbook names step '${entry.step}', which does not exist in src/steps/`);
     return { step, hosts: hostsFor(entry, options.loaded.inventory, options.only) };
   });
+}
+
+/** Whether a host is a worker only: nothing else depends on it being reached in this run. */
+export function isWorkerOnly(host: HostSpec): boolean {
+  return host.roles.length > 0 && host.roles.every((role) => role === 'node');
+}
+
+/**
+ * Why --skip-unreachable may not leave out each of these failed hosts (empty: it may leave
+ * out all of them). Only hosts that could not be reached at all, and only workers: an etcd
+ * member or a master left out would leave the control plane half-configured.
+ */
+export function skipRefusals(
+  failed: Iterable<string>,
+  unreachable: ReadonlySet<string>,
+  hosts: readonly HostSpec[],
+): Map<string, string> {
+  const refusals = new Map<string, string>();
+  for (const name of failed) {
+    const host = hosts.find((h) => h.name === name);
+    if (!unreachable.has(name))
+      refusals.set(
+        name,
+        'not skipped: it answered but the connection failed (--skip-unreachable skips only hosts that cannot be reached)',
+      );
+    else if (!host || !isWorkerOnly(host))
+      refusals.set(
+        name,
+        `not skipped: it is ${host?.roles.join(' and ') ?? 'not in the inventory'} (--skip-unreachable skips only hosts whose only role is node)`,
+      );
+  }
+  return refusals;
 }
 
 /**
@@ -121,9 +161,30 @@ export async function runPlaybook(options: RunOptions): Promise<RunSummary> {
   };
 
   if (pool.failures.size > 0) {
+    const refusals = options.skipUnreachable
+      ? skipRefusals(pool.failures.keys(), pool.unreachable, involved)
+      : undefined;
+    if (!refusals || refusals.size > 0) {
+      for (const [host, error] of pool.failures) {
+        const why = refusals?.get(host);
+        Object.assign(summaries.get(host)!, {
+          status: 'failed',
+          failedStep: 'connect',
+          error: why ? { ...error, message: `${error.message}; ${why}` } : error,
+        });
+      }
+      return finish();
+    }
     for (const [host, error] of pool.failures)
-      Object.assign(summaries.get(host)!, { status: 'failed', failedStep: 'connect', error });
-    return finish();
+      Object.assign(summaries.get(host)!, {
+        status: 'skipped',
+        failedStep: 'connect',
+        error: { ...error, message: `unreachable, skipped (--skip-unreachable): ${error.message}` },
+      });
+    sink({
+      type: 'run-log',
+      message: `skipping unreachable worker(s) ${[...pool.failures.keys()].join(', ')} (--skip-unreachable): they get nothing from this run; run it again once they are back`,
+    });
   }
 
   const refused = options.hostPreflight?.judge(pool.connectOutputs) ?? new Map<string, string>();
@@ -155,7 +216,15 @@ export async function runPlaybook(options: RunOptions): Promise<RunSummary> {
 
   for (const { step, hosts } of plan) {
     if (signal.aborted) break;
-    const runnable = hosts.filter((h) => summaries.get(h.name)?.status !== 'failed');
+    if (options.stopAtFailure && [...summaries.values()].some((s) => s.status === 'failed')) break;
+    const runnable = hosts.filter((h) => {
+      const status = summaries.get(h.name)?.status;
+      return status !== 'failed' && status !== 'skipped';
+    });
+    if (isDeployStep(step)) {
+      await runDeployStep({ step, hosts: runnable, runCtx, pool, summaries, sink });
+      continue;
+    }
     const stepStarted = performance.now();
     sink({ type: 'step-start', step: step.id, title: step.title, hosts: runnable.map((h) => h.name) });
     await mapLimit(

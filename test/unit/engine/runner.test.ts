@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../../src/engine/events.js';
 import type { Resource } from '../../../src/engine/resources.js';
-import { type RunOptions, runPlaybook } from '../../../src/engine/runner.js';
+import { type RunOptions, runPlaybook, skipRefusals } from '../../../src/engine/runner.js';
 import type { Step } from '../../../src/engine/step.js';
 import { type LoadedInventory, parseInventory } from '../../../src/inventory/load.js';
 import { skipWithout } from '../../helpers/prerequisite.js';
@@ -189,6 +189,74 @@ describe.skipIf(unavailable)('step engine on three hosts (one real sshd on three
     expect(summary.hosts.find((h) => h.host === 'gone')?.error?.message).toMatch(/refused/);
   });
 
+  describe('--skip-unreachable', () => {
+    const withGone = (goneRoles: string[]) =>
+      parseInventory(
+        [
+          'cluster: { name: engine }',
+          `ssh: { port: ${sshd.port}, identityFile: ${sshd.clientKey} }`,
+          'hosts:',
+          '  - { name: h1, address: 127.0.0.1, roles: [etcd, master] }',
+          '  - { name: h2, address: 127.0.0.2, roles: [node] }',
+          // Nothing listens on port 1 of these: connection refused, as a stopped sshd.
+          '  - { name: gone1, address: 127.0.0.8, roles: [node], ssh: { port: 1 } }',
+          `  - { name: gone2, address: 127.0.0.9, roles: [${goneRoles.join(', ')}], ssh: { port: 1 } }`,
+          '',
+        ].join('\n'),
+        join(work, 'gone.yaml'),
+      );
+    const recorder = () => {
+      const ran: string[] = [];
+      const step: Step = { id: 's', title: 's', run: async (ctx) => void ran.push(ctx.host.name) };
+      return { ran, step };
+    };
+
+    it('without it, two unreachable workers stop the run before any step, both named', async () => {
+      const { ran, step } = recorder();
+      const summary = await runPlaybook({ ...options([step]), loaded: await withGone(['node']) });
+      expect(ran).toEqual([]);
+      expect(summary.failed).toBe(2);
+      for (const host of ['gone1', 'gone2'])
+        expect(summary.hosts.find((h) => h.host === host)).toMatchObject({
+          status: 'failed',
+          failedStep: 'connect',
+        });
+    });
+
+    it('with it, the others run and the two are reported as skipped, not failed', async () => {
+      const { ran, step } = recorder();
+      const opts = options([step], { skipUnreachable: true });
+      const summary = await runPlaybook({ ...opts, loaded: await withGone(['node']) });
+      expect(ran.sort()).toEqual(['h1', 'h2']);
+      expect(summary.failed).toBe(0);
+      for (const host of ['gone1', 'gone2']) {
+        const h = summary.hosts.find((x) => x.host === host);
+        expect(h).toMatchObject({ status: 'skipped', failedStep: 'connect' });
+        expect(h?.error?.message).toMatch(/^unreachable, skipped \(--skip-unreachable\): .*refused/);
+      }
+      const start = opts.events.find((e) => e.type === 'step-start');
+      expect(start?.type === 'step-start' && start.hosts).toEqual(['h1', 'h2']);
+      expect(opts.events).toContainEqual({
+        type: 'run-log',
+        message: expect.stringContaining('skipping unreachable worker(s) gone1, gone2'),
+      });
+    });
+
+    it('with it, an unreachable etcd member or master still stops the run, and says why', async () => {
+      const { ran, step } = recorder();
+      const summary = await runPlaybook({
+        ...options([step], { skipUnreachable: true }),
+        loaded: await withGone(['master', 'node']),
+      });
+      expect(ran).toEqual([]);
+      expect(summary.failed).toBe(2);
+      expect(summary.hosts.find((h) => h.host === 'gone2')?.error?.message).toContain(
+        'not skipped: it is master and node (--skip-unreachable skips only hosts whose only role is node)',
+      );
+      expect(summary.hosts.find((h) => h.host === 'gone1')).toMatchObject({ status: 'failed' });
+    });
+  });
+
   it('a host refused by the host preflight stops the run before any host changes', async () => {
     const ran: string[] = [];
     const step: Step = {
@@ -237,5 +305,24 @@ describe.skipIf(unavailable)('step engine on three hosts (one real sshd on three
     expect(started).toEqual(['h1']);
     expect(Date.now() - t).toBeLessThan(1900);
     await sleep(10);
+  });
+});
+
+describe('skipRefusals', () => {
+  const host = (name: string, roles: string[]) => ({ name, roles }) as never;
+  const hosts = [
+    host('w', ['node']),
+    host('m', ['master', 'node']),
+    host('e', ['etcd']),
+    host('k', ['node']),
+  ];
+  it('allows only unreachable workers', () => {
+    expect(skipRefusals(['w', 'k'], new Set(['w', 'k']), hosts)).toEqual(new Map());
+    const refused = skipRefusals(['w', 'm', 'e', 'k'], new Set(['w', 'm', 'e']), hosts);
+    expect([...refused.keys()]).toEqual(['m', 'e', 'k']);
+    expect(refused.get('m')).toContain('it is master and node');
+    expect(refused.get('e')).toContain('it is etcd');
+    // k answered (a key or sudo problem, a changed host key): never skipped silently.
+    expect(refused.get('k')).toContain('it answered');
   });
 });
