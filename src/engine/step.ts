@@ -54,3 +54,32 @@ export interface Step {
   /** Read-only checks after the run, e.g. health. Not called in dry-run. */
   verify?(ctx: StepContext): Promise<void>;
 }
+
+/** What a step that runs once on the deploy machine sees: the connected hosts of its groups. */
+export interface DeployContext extends RunContext {
+  /** The step's hosts (connected, none failed), in inventory order. */
+  readonly hosts: readonly HostSpec[];
+  /** A host's connection (one of `hosts`, or any other host the run connected). */
+  conn(host: string): SshConnection;
+  /** Counts a change this step made on a host, for the run's summary. */
+  changed(host: string): void;
+}
+
+/**
+ * A phase that works on the cluster as a whole, once per run, from the deploy machine (plan,
+ * guard, snapshot, a change that must be all or nothing across members). A failure fails every
+ * host of the step.
+ */
+export interface DeployStep {
+  readonly id: string;
+  readonly title: string;
+  readonly onDeployMachine: true;
+  preflight?(ctx: PreflightContext): Promise<void>;
+  run(ctx: DeployContext): Promise<void>;
+}
+
+export type AnyStep = Step | DeployStep;
+
+export function isDeployStep(step: AnyStep): step is DeployStep {
+  return 'onDeployMachine' in step && step.onDeployMachine === true;
+}
