@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { CommandResource } from '../engine/resources.js';
 import { render } from '../engine/template.js';
 import type { Inventory } from '../inventory/schema.js';
 import { minorOf } from '../inventory/versions.js';
@@ -69,14 +70,20 @@ function serverOf(registry: string, insecure: boolean): string {
   return `${insecure ? 'http' : 'https'}://${registry}`;
 }
 
+/** The first line of every hosts.toml kubesmith writes: only files that start with it are ever removed. */
+export const HOSTS_TOML_MARKER = '# Managed by kubesmith';
+
+/** The registries that get a certs.d/<registry>/hosts.toml: every mirrored or insecure one. */
+export function configuredRegistries(inv: Inventory): string[] {
+  return [
+    ...new Set([...Object.keys(inv.cluster.registryMirrors), ...inv.cluster.insecureRegistries]),
+  ].sort();
+}
+
 /** certs.d/<registry>/hosts.toml for every mirrored or insecure registry. */
 export function registryHostFiles(inv: Inventory): Map<string, string> {
   const files = new Map<string, string>();
-  const registries = new Set([
-    ...Object.keys(inv.cluster.registryMirrors),
-    ...inv.cluster.insecureRegistries,
-  ]);
-  for (const registry of [...registries].sort()) {
+  for (const registry of configuredRegistries(inv)) {
     const insecure = inv.cluster.insecureRegistries.includes(registry);
     const mirrors = (inv.cluster.registryMirrors[registry] ?? []).map((url) => ({ url, skipVerify: false }));
     const hosts = insecure ? [...mirrors, { url: serverOf(registry, true), skipVerify: true }] : mirrors;
@@ -86,6 +93,59 @@ export function registryHostFiles(inv: Inventory): Map<string, string> {
     );
   }
   return files;
+}
+
+/**
+ * Lists ("check": exits 1 if there is any) or removes ("remove") the hosts.toml files under a
+ * certs.d directory that kubesmith wrote (first line HOSTS_TOML_MARKER) for registries not in
+ * the arguments; a registry directory left empty goes too. Files without the marker (the
+ * administrator's own) are never touched. Arguments: mode, certs.d directory, registries to keep.
+ */
+const STALE_HOSTS_TOML = `mode=$1 dir=$2
+shift 2
+stale() {
+  find "$dir" -mindepth 2 -type f -name hosts.toml 2>/dev/null | while IFS= read -r f; do
+    IFS= read -r first < "$f" || [ -n "$first" ] || continue
+    case $first in '${HOSTS_TOML_MARKER}'*) ;; *) continue ;; esac
+    registry=\${f#"$dir"/}
+    registry=\${registry%/hosts.toml}
+    for keep in "$@"; do [ "$keep" = "$registry" ] && continue 2; done
+    printf '%s\n' "$f"
+  done
+}
+if [ "$mode" = check ]; then
+  [ -z "$(stale "$@")" ]
+else
+  stale "$@" | while IFS= read -r f; do
+    rm -f -- "$f" || exit 1
+    rmdir -- "\${f%/hosts.toml}" 2>/dev/null || true
+  done
+fi`;
+
+/**
+ * Removes the hosts.toml of registries dropped from cluster.registryMirrors and
+ * cluster.insecureRegistries (a removed insecure registry would keep skip_verify), only where
+ * kubesmith wrote it; runs only when the guard finds such a file.
+ */
+export function staleRegistryCleanup(
+  keep: readonly string[],
+  certsDir: string = CONTAINERD_PATHS.certsDir,
+): CommandResource {
+  const argv = (mode: 'check' | 'remove') => [
+    'sh',
+    '-c',
+    STALE_HOSTS_TOML,
+    'kubesmith',
+    mode,
+    certsDir,
+    ...keep,
+  ];
+  return {
+    kind: 'command',
+    title: `remove hosts.toml of registries no longer configured (${certsDir})`,
+    argv: argv('remove'),
+    unless: argv('check'),
+  };
 }
 
 /** The parts of containerd's effective CRI config (Status verbose info.config) the step checks. */

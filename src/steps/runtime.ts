@@ -1,11 +1,13 @@
 import {
   CONTAINERD_PATHS,
   canLowerOomScore,
+  configuredRegistries,
   containerdConfig,
   criConfigProblems,
   registryHostFiles,
   sandboxImage,
   snapshotterFor,
+  staleRegistryCleanup,
 } from '../components/containerd.js';
 import { CriClient } from '../cri/runtime.js';
 import type { Resource } from '../engine/resources.js';
@@ -91,6 +93,8 @@ export const runtime: Step = {
         }),
       },
       ...[...hostFiles].map(([path, content]): Resource => ({ kind: 'file', path, content })),
+      // A registry dropped from the inventory must not keep its hosts.toml (skip_verify, mirrors).
+      staleRegistryCleanup(configuredRegistries(inventory)),
       { kind: 'file', path: CONTAINERD_PATHS.crictl, content: render('containerd/crictl.yaml', {}) },
       {
         kind: 'file',
