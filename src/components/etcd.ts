@@ -1,3 +1,4 @@
+import { hostUrl } from '../inventory/net.js';
 import type { HostSpec, Inventory } from '../inventory/schema.js';
 import { sh } from '../transport/quote.js';
 
@@ -17,8 +18,7 @@ export const ETCD_PATHS = {
 export const CLIENT_PORT = 2379;
 export const PEER_PORT = 2380;
 
-const url = (address: string, port: number) =>
-  `https://${address.includes(':') ? `[${address}]` : address}:${port}`;
+const url = (address: string, port: number) => hostUrl('https', address, port);
 
 export function etcdMembers(inv: Inventory): HostSpec[] {
   return inv.hosts.filter((h) => h.roles.includes('etcd'));

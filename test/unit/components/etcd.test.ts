@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { etcdFlags, initialCluster } from '../../../src/components/etcd.js';
+import { clientEndpoints, etcdFlags, initialCluster } from '../../../src/components/etcd.js';
 import { inventorySchema } from '../../../src/inventory/schema.js';
 import { skipWithout } from '../../helpers/prerequisite.js';
 import { readTable, referenceMissing } from './reference.js';
@@ -68,5 +68,30 @@ describe('etcd member configuration', () => {
   it('uses the feature gate from 3.6 on, the experimental flag before', () => {
     expect(flags).toContain('--feature-gates=InitialCorruptCheck=true');
     expect(etcdFlags('3.4.23', member, inventory)).toContain('--experimental-initial-corrupt-check=true');
+  });
+});
+
+describe('etcd URLs on IPv6', () => {
+  const v6 = inventorySchema.parse({
+    cluster: { name: 'prod' },
+    hosts: [
+      { name: 'e1', address: 'fd00::1', roles: ['etcd', 'master'] },
+      { name: 'e2', address: 'fd00::2', roles: ['etcd', 'master'] },
+      { name: 'e3', address: 'fd00::3', roles: ['etcd', 'master'] },
+    ],
+  });
+
+  it('brackets every address in peer and client URLs', () => {
+    expect(initialCluster(v6)).toBe(
+      'e1=https://[fd00::1]:2380,e2=https://[fd00::2]:2380,e3=https://[fd00::3]:2380',
+    );
+    expect(clientEndpoints(v6)).toEqual([
+      'https://[fd00::1]:2379',
+      'https://[fd00::2]:2379',
+      'https://[fd00::3]:2379',
+    ]);
+    const flags = etcdFlags('3.6.7', v6.hosts[0]!, v6);
+    expect(flags).toContain('--listen-client-urls=https://[fd00::1]:2379,https://127.0.0.1:2379');
+    expect(flags).toContain('--initial-advertise-peer-urls=https://[fd00::1]:2380');
   });
 });
