@@ -7,6 +7,8 @@ import { aptGet } from './packages.js';
 import { isRedHatFamily } from './red-hat.js';
 
 export const ELREPO_ROOT = 'https://elrepo.org/linux';
+/** ELRepo's signing keys, always from ELRepo itself over https: a mirror serves packages, never the keys that vouch for them. */
+export const ELREPO_KEY_ORIGIN = 'https://www.elrepo.org';
 const ELREPO_KEYS = ['RPM-GPG-KEY-elrepo.org', 'RPM-GPG-KEY-v2-elrepo.org'];
 export const ELREPO_REPO_FILE = '/etc/yum.repos.d/kubesmith-elrepo-kernel.repo';
 
@@ -37,10 +39,13 @@ export function kernelSource(facts: HostFacts): KernelSource | { refused: string
   return { refused: `no long-term kernel source known for ${prettyName}; upgrade its kernel by hand` };
 }
 
-/** ELRepo's kernel repository, disabled by default so that it is used only for kernel-lt. */
+/**
+ * ELRepo's kernel repository, disabled by default so that it is used only for kernel-lt. With
+ * a mirror, packages come from the mirror but the GPG keys from ELREPO_KEY_ORIGIN, so a mirror
+ * cannot sign its own packages (dnf imports a key from gpgkey= only when the rpm database lacks it).
+ */
 export function elrepoRepoFile(major: number, mirror?: string): string {
   const root = (mirror ?? ELREPO_ROOT).replace(/\/+$/, '');
-  const keyRoot = mirror ? root : 'https://www.elrepo.org';
   return [
     '# Managed by kubesmith (prepare.kernelUpgrade): ELRepo kernel-lt only.',
     '[kubesmith-elrepo-kernel]',
@@ -48,7 +53,7 @@ export function elrepoRepoFile(major: number, mirror?: string): string {
     `baseurl=${root}/kernel/el${major}/$basearch/`,
     'enabled=0',
     'gpgcheck=1',
-    `gpgkey=${ELREPO_KEYS.map((k) => `${keyRoot}/${k}`).join(' ')}`,
+    `gpgkey=${ELREPO_KEYS.map((k) => `${ELREPO_KEY_ORIGIN}/${k}`).join(' ')}`,
     '',
   ].join('\n');
 }
@@ -69,7 +74,9 @@ export function kernelUpgradeResources(source: KernelSource, mirror?: string): R
         title: 'install kernel-lt (ELRepo)',
         argv: [source.manager, '--enablerepo=kubesmith-elrepo-kernel', '-y', 'install', 'kernel-lt'],
         unless: ['rpm', '-q', 'kernel-lt'],
-        hint,
+        hint: mirror
+          ? `${hint}; ELRepo's signing keys come from ${ELREPO_KEY_ORIGIN} even with a mirror: let the host reach it, or import the keys first (rpm --import) from a copy you trust`
+          : hint,
       },
       {
         kind: 'command',
