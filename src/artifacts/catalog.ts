@@ -1,8 +1,10 @@
 import { minorOf } from '../inventory/versions.js';
+import { catalogPin } from './pins.js';
 
 /**
  * What each supported Kubernetes minor installs, and where the official builds live.
- * Checksums come from each project's published files; a sha256 pinned here wins.
+ * Checksums come from each project's published files at the official origin (never from a
+ * mirror); a sha256 pinned in pins.ts (or in the inventory's artifacts.sha256) wins.
  */
 export type Arch = 'amd64' | 'arm64';
 
@@ -16,8 +18,11 @@ export interface CatalogEntry {
   name: string;
   version: string;
   url: string;
-  /** Published checksum file, and the file name to look up in it (omitted: the file holds one hash). */
-  checksum: { url: string; entry?: string } | { sha256: string };
+  /**
+   * The published checksum file at the official origin, the file name to look up in it
+   * (omitted: the file holds one hash), and the sha256 pinned in the catalog when one is known.
+   */
+  checksum: { url: string; entry?: string; sha256?: string };
   /** tgz: an archive; files maps paths inside it to paths in the bundle. file: a single binary. */
   archive: 'tgz' | 'file';
   files: Record<string, string>;
@@ -78,7 +83,15 @@ export const KUBERNETES_BINARIES = [
   'kubectl',
 ] as const;
 
+/** The catalog's entries with the sha256 pinned for their version and arch, where pins.ts has one. */
 export function catalogFor(kubernetesVersion: string, arch: Arch): CatalogEntry[] {
+  return entriesFor(kubernetesVersion, arch).map((entry) => {
+    const sha256 = catalogPin(entry.name, entry.version, arch);
+    return sha256 ? { ...entry, checksum: { ...entry.checksum, sha256 } } : entry;
+  });
+}
+
+function entriesFor(kubernetesVersion: string, arch: Arch): CatalogEntry[] {
   const v = COMPONENTS[minorOf(kubernetesVersion)];
   if (!v) throw new Error(`no artifact catalog for Kubernetes ${kubernetesVersion}`);
   const etcdDir = `etcd-v${v.etcd}-linux-${arch}`;
@@ -187,7 +200,10 @@ export function catalogFor(kubernetesVersion: string, arch: Arch): CatalogEntry[
   ];
 }
 
-/** Rewrites a URL by the longest matching prefix in artifacts.mirrors. */
+/**
+ * Rewrites a URL by the longest matching prefix in artifacts.mirrors. Only for the files
+ * themselves: checksum files are always fetched from the official origin.
+ */
 export function mirrored(url: string, mirrors: Readonly<Record<string, string>>): string {
   const prefix = Object.keys(mirrors)
     .filter((p) => url.startsWith(p))

@@ -11,6 +11,8 @@ export interface Expected {
   checksumUrl?: string;
   /** The name to look up in a checksum file that lists several files. */
   checksumEntry?: string;
+  /** What to tell the user when the checksum file cannot be fetched. */
+  checksumHint?: string;
 }
 
 export interface DownloadResult {
@@ -33,16 +35,18 @@ export function pickChecksum(text: string, entry?: string): string | undefined {
   return undefined;
 }
 
-async function fetchText(url: string, signal?: AbortSignal): Promise<string> {
+async function fetchText(url: string, signal?: AbortSignal, hint?: string): Promise<string> {
   const response = await fetch(url, { signal }).catch((cause: Error) => {
     throw new ArtifactError(
-      `cannot fetch ${url}: ${cause.message}; check the network or set artifacts.mirrors`,
+      `cannot fetch ${url}: ${cause.message}; ${hint ?? 'check the network or set artifacts.mirrors'}`,
       [],
       { cause },
     );
   });
   if (!response.ok)
-    throw new ArtifactError(`${url} answered ${response.status}; check the version and artifacts.mirrors`);
+    throw new ArtifactError(
+      `${url} answered ${response.status}; ${hint ?? 'check the version and artifacts.mirrors'}`,
+    );
   return response.text();
 }
 
@@ -98,7 +102,10 @@ export async function downloadVerified(
   const want =
     expected.sha256?.toLowerCase() ??
     (expected.checksumUrl
-      ? pickChecksum(await fetchText(expected.checksumUrl, options.signal), expected.checksumEntry)
+      ? pickChecksum(
+          await fetchText(expected.checksumUrl, options.signal, expected.checksumHint),
+          expected.checksumEntry,
+        )
       : undefined);
   if (!want)
     throw new ArtifactError(

@@ -5,8 +5,9 @@ import { execa } from 'execa';
 import { cacheDir, resolveLocalPath } from '../home.js';
 import type { Inventory } from '../inventory/schema.js';
 import { type BundleManifest, readBundleManifest, sha256File } from './bundle.js';
+import { withCacheLock } from './cache-lock.js';
 import { type Arch, type CatalogEntry, catalogFor, mirrored } from './catalog.js';
-import { ArtifactError, downloadVerified } from './download.js';
+import { ArtifactError, downloadVerified, type Expected } from './download.js';
 
 /** A file a host needs, available on the deploy machine. */
 export interface LocalArtifactFile {
@@ -23,6 +24,8 @@ export interface ResolveOptions {
   cacheDir: string;
   signal?: AbortSignal;
   say?: (line: string) => void;
+  /** How long to wait for another kubesmith filling the same cache entry (default 15 min). */
+  lockWaitMs?: number;
 }
 
 /** sha256 of local files by path, size and mtime, kept across runs in the cache dir so bundles are not rehashed. */
@@ -95,6 +98,56 @@ async function fromBundle(
   return out;
 }
 
+/** What a cache entry's files.json records: the archive as verified, and the files taken from it. */
+interface CacheIndex {
+  format: 2;
+  archiveSha256: string;
+  files: LocalArtifactFile[];
+}
+
+async function readCacheIndex(file: string): Promise<CacheIndex | undefined> {
+  const parsed = await readFile(file, 'utf8').then(
+    (t) => JSON.parse(t) as unknown,
+    () => undefined,
+  );
+  // Entries written before format 2 may have been verified against a mirror's checksum file: verify again.
+  const index = parsed as Partial<CacheIndex> | undefined;
+  return index?.format === 2 && typeof index.archiveSha256 === 'string' && Array.isArray(index.files)
+    ? (index as CacheIndex)
+    : undefined;
+}
+
+/**
+ * Whether a cache entry can be used as it is: its archive and every file still have the sha256
+ * recorded when they were verified (re-hashed when size or mtime changed), and a pin, if there
+ * is one, names that archive.
+ */
+async function cacheUsable(index: CacheIndex, archive: string, pinned: string | undefined): Promise<boolean> {
+  if (pinned !== undefined && index.archiveSha256 !== pinned) return false;
+  const sameSha = async (path: string, sha: string) =>
+    existsSync(path) && (await checkedSha(path).catch(() => undefined)) === sha;
+  if (!(await sameSha(archive, index.archiveSha256))) return false;
+  for (const f of index.files) if (!(await sameSha(f.localPath, f.sha256))) return false;
+  return true;
+}
+
+/** The sha256 a download must have: a pin, else the checksum file at the official origin (never a mirror). */
+export function expectedFor(
+  entry: CatalogEntry,
+  artifacts: Pick<Inventory['artifacts'], 'mirrors' | 'sha256'>,
+): Expected {
+  const pinned = artifacts.sha256[basename(entry.url)] ?? entry.checksum.sha256;
+  if (pinned !== undefined) return { sha256: pinned };
+  const mirrorsUsed = mirrored(entry.url, artifacts.mirrors) !== entry.url;
+  return {
+    checksumUrl: entry.checksum.url,
+    checksumEntry: entry.checksum.entry,
+    checksumHint: mirrorsUsed
+      ? `with artifacts.mirrors, checksum files still come from the official origin only: let this machine reach it, or pin ${basename(entry.url)} in artifacts.sha256`
+      : undefined,
+  };
+}
+
 /** Downloads (or reuses from the cache) one catalog entry and unpacks it; returns its files by bundle path. */
 export async function fetchEntry(
   entry: CatalogEntry,
@@ -102,28 +155,29 @@ export async function fetchEntry(
   options: ResolveOptions,
 ): Promise<LocalArtifactFile[]> {
   const dir = join(options.cacheDir, entry.name, entry.version, options.arch);
-  const archive = join(dir, basename(entry.url));
-  const index = join(dir, 'files.json');
-  const pinned =
-    artifacts.sha256[basename(entry.url)] ?? ('sha256' in entry.checksum ? entry.checksum.sha256 : undefined);
-  const cached = await readFile(index, 'utf8').then(
-    (t) => JSON.parse(t) as LocalArtifactFile[],
-    () => undefined,
+  await mkdir(dir, { recursive: true });
+  return withCacheLock(
+    dir,
+    `${entry.name} ${entry.version} (${options.arch})`,
+    () => fetchEntryLocked(entry, artifacts, options, dir),
+    { signal: options.signal, say: options.say, waitMs: options.lockWaitMs },
   );
-  // A pin added after the download still applies to what the cache holds.
-  const cacheUsable =
-    cached?.every((f) => existsSync(f.localPath)) &&
-    (pinned === undefined || (existsSync(archive) && (await checkedSha(archive)) === pinned));
-  if (cached && cacheUsable) return cached;
+}
+
+async function fetchEntryLocked(
+  entry: CatalogEntry,
+  artifacts: Pick<Inventory['artifacts'], 'mirrors' | 'sha256'>,
+  options: ResolveOptions,
+  dir: string,
+): Promise<LocalArtifactFile[]> {
+  const archive = join(dir, basename(entry.url));
+  const indexPath = join(dir, 'files.json');
+  const expected = expectedFor(entry, artifacts);
+  const cached = await readCacheIndex(indexPath);
+  if (cached && (await cacheUsable(cached, archive, expected.sha256))) return cached.files;
+  await rm(indexPath, { force: true });
   options.say?.(`downloading ${entry.name} ${entry.version} (${options.arch})`);
-  const { mirrors } = artifacts;
-  const checksum =
-    pinned !== undefined
-      ? { sha256: pinned }
-      : 'url' in entry.checksum
-        ? { checksumUrl: mirrored(entry.checksum.url, mirrors), checksumEntry: entry.checksum.entry }
-        : { sha256: entry.checksum.sha256 };
-  const download = await downloadVerified(mirrored(entry.url, mirrors), archive, checksum, {
+  const download = await downloadVerified(mirrored(entry.url, artifacts.mirrors), archive, expected, {
     signal: options.signal,
   });
   const files: LocalArtifactFile[] = [];
@@ -141,7 +195,7 @@ export async function fetchEntry(
       files.push({
         path,
         localPath,
-        sha256: await sha256File(localPath),
+        sha256: await checkedSha(localPath),
         artifact: entry.name,
         version: entry.version,
       });
@@ -156,8 +210,9 @@ export async function fetchEntry(
       version: entry.version,
     });
   }
-  await writeFile(`${index}.tmp`, JSON.stringify(files));
-  await rename(`${index}.tmp`, index);
+  const index: CacheIndex = { format: 2, archiveSha256: download.sha256, files };
+  await writeFile(`${indexPath}.tmp`, JSON.stringify(index));
+  await rename(`${indexPath}.tmp`, indexPath);
   return files;
 }
 

@@ -142,7 +142,18 @@ const artifacts = z
   .strictObject({
     source: z.enum(['download', 'dir']).default('download'),
     dir: localPath.nullable().default(null).describe('Bundle directory, required when source is dir'),
-    mirrors: z.record(httpUrl, httpUrl).default({}).describe('URL prefix rewrites, e.g. for mainland China'),
+    mirrors: z
+      .record(httpUrl, httpUrl)
+      .default({})
+      .describe(
+        'URL prefix rewrites for the downloaded files, e.g. for mainland China; https only unless allowInsecureMirrors. Checksum files still come from the official origin unless the file is pinned (artifacts.sha256 or the catalog)',
+      ),
+    allowInsecureMirrors: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Accept http:// mirrors (plain HTTP: anyone on the path can swap files; only files with a pinned sha256 are then safe)',
+      ),
     sha256: z
       .record(
         z.string().regex(/^[A-Za-z0-9._+-]+$/, 'must be a downloaded file name'),
@@ -157,6 +168,17 @@ const artifacts = z
       .boolean()
       .default(false)
       .describe('Also install nerdctl (a docker-like CLI for containerd) on masters and nodes'),
+  })
+  .superRefine((value, ctx) => {
+    if (value.allowInsecureMirrors) return;
+    for (const [prefix, mirror] of Object.entries(value.mirrors)) {
+      if (mirror.startsWith('http://'))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['mirrors', prefix],
+          message: 'is plain http://: use https://, or set artifacts.allowInsecureMirrors: true',
+        });
+    }
   })
   .prefault({});
 

@@ -10,6 +10,7 @@ import { readBundleManifest } from '../../../src/artifacts/bundle.js';
 import { type CatalogEntry, catalogFor } from '../../../src/artifacts/catalog.js';
 import { openCluster } from '../../../src/commands/context.js';
 import { download } from '../../../src/commands/download.js';
+import { InputError } from '../../../src/errors.js';
 
 const VERSION = '1.34.3';
 const UPSTREAMS = ['https://github.com', 'https://dl.k8s.io'];
@@ -22,6 +23,10 @@ const UPSTREAMS = ['https://github.com', 'https://dl.k8s.io'];
 class FakeUpstream {
   readonly files = new Map<string, Buffer>();
   readonly payloads = new Map<string, Buffer>();
+  /** The upstream URLs asked for through the mirror. */
+  readonly requests: string[] = [];
+  /** The sha256 of each artifact by downloaded file name, as artifacts.sha256 pins it. */
+  readonly pins = new Map<string, string>();
   private server: Server | undefined;
   base = '';
 
@@ -45,8 +50,8 @@ class FakeUpstream {
         this.payloads.set(Object.values(entry.files)[0]!, artifact);
       }
       this.files.set(entry.url, artifact);
-      if (!('url' in entry.checksum)) continue;
       const sha = createHash('sha256').update(artifact).digest('hex');
+      this.pins.set(basename(entry.url), sha);
       const name = entry.checksum.entry ?? basename(entry.url);
       sums.set(entry.checksum.url, [...(sums.get(entry.checksum.url) ?? []), `${sha}  ${name}`]);
     }
@@ -56,6 +61,7 @@ class FakeUpstream {
   async start(): Promise<void> {
     this.server = createServer((req, res) => {
       const upstream = `https://${req.url?.slice(1)}`;
+      this.requests.push(upstream);
       const body = this.files.get(upstream);
       res.statusCode = body ? 200 : 404;
       res.end(body ?? 'not found');
@@ -69,10 +75,17 @@ class FakeUpstream {
   }
 }
 
+/** An inventory whose artifacts come through the local (plain-HTTP, so explicitly allowed) mirror. */
+function inventoryText(mirrors: string, pins: [string, string][]): string {
+  const sha256 = pins.map(([name, sha]) => `    ${name}: "${sha}"`).join('\n');
+  return `cluster: { name: offline, kubernetesVersion: ${VERSION} }\nssh: { identityFile: ${work}/id_ed25519 }\nartifacts:\n  allowInsecureMirrors: true\n  mirrors:\n${mirrors}\n  sha256:\n${sha256}\nhosts:\n  - { name: m1, address: 10.0.0.1, roles: [etcd, master] }\n`;
+}
+let work: string;
+
 describe('kubesmith download --bundle, end to end against a local HTTP server', () => {
   const upstream = new FakeUpstream();
-  let work: string;
   let inventoryFile: string;
+  let unpinnedFile: string;
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'ks-download-'));
@@ -84,9 +97,16 @@ describe('kubesmith download --bundle, end to end against a local HTTP server', 
     );
     inventoryFile = join(work, 'inventory.yaml');
     writeFileSync(join(work, 'id_ed25519'), 'never used: download touches no host\n', { mode: 0o600 });
+    // The test payloads are pinned: checksum files never come through a mirror, and the
+    // official origin (which would know other hashes anyway) cannot be reached from here.
+    writeFileSync(inventoryFile, inventoryText(mirrors, [...upstream.pins]));
+    unpinnedFile = join(work, 'unpinned.yaml');
     writeFileSync(
-      inventoryFile,
-      `cluster: { name: offline, kubernetesVersion: ${VERSION} }\nssh: { identityFile: ${work}/id_ed25519 }\nartifacts:\n  mirrors:\n${mirrors}\nhosts:\n  - { name: m1, address: 10.0.0.1, roles: [etcd, master] }\n`,
+      unpinnedFile,
+      inventoryText(
+        mirrors,
+        [...upstream.pins].filter(([name]) => !name.startsWith('etcd-')),
+      ),
     );
   });
   afterAll(async () => {
@@ -129,9 +149,9 @@ describe('kubesmith download --bundle, end to end against a local HTTP server', 
     expect(fromBundle.files).toBe(inBundle.length);
   });
 
-  it('a sha256 pinned in the inventory wins over a checksum file the mirror serves, also for the cache', async () => {
+  it('never asks the mirror for a checksum file: an unpinned file is checked against the official origin', async () => {
     const etcd = catalogFor(VERSION, 'amd64').find((e) => e.name === 'etcd')!;
-    const sums = upstream.files.get((etcd.checksum as { url: string }).url)!;
+    const sums = upstream.files.get(etcd.checksum.url)!;
     const original = upstream.files.get(etcd.url)!;
     const pin = createHash('sha256').update(original).digest('hex');
     // A mirror that serves another (well-formed) archive with a checksum file to match it.
@@ -144,25 +164,20 @@ describe('kubesmith download --bundle, end to end against a local HTTP server', 
     const swapped = readFileSync(`${other}.tgz`);
     const swappedSha = createHash('sha256').update(swapped).digest('hex');
     upstream.files.set(etcd.url, swapped);
-    upstream.files.set(
-      (etcd.checksum as { url: string }).url,
-      Buffer.from(sums.toString().replace(pin, swappedSha)),
-    );
+    upstream.files.set(etcd.checksum.url, Buffer.from(sums.toString().replace(pin, swappedSha)));
     try {
       rmSync(join(work, 'cache'), { recursive: true, force: true });
-      const unpinned = await openCluster(undefined, { inventory: inventoryFile, home: join(work, 'home') });
-      // Without a pin the swap is accepted (its checksum file agrees) and lands in the cache.
-      await download(unpinned, { arches: ['amd64'], say: () => undefined });
-
-      const pinnedFile = join(work, 'pinned.yaml');
-      writeFileSync(
-        pinnedFile,
-        readFileSync(inventoryFile, 'utf8').replace(
-          'artifacts:\n',
-          `artifacts:\n  sha256: { ${basename(etcd.url)}: "${pin}" }\n`,
-        ),
+      const unpinned = await openCluster(undefined, { inventory: unpinnedFile, home: join(work, 'home') });
+      // etcd is not pinned: its SHA256SUMS is asked of github.com itself (unreachable here, or
+      // listing the real etcd's hash), so the swap cannot pass, and the mirror is never asked.
+      const refused = await download(unpinned, { arches: ['amd64'], say: () => undefined }).catch(
+        (e: Error) => e,
       );
-      const pinned = await openCluster(undefined, { inventory: pinnedFile, home: join(work, 'home') });
+      expect(refused).toBeInstanceOf(Error);
+      expect(String(refused)).toContain('etcd');
+      expect(upstream.requests).not.toContain(etcd.checksum.url);
+
+      const pinned = await openCluster(undefined, { inventory: inventoryFile, home: join(work, 'home') });
       const error = await download(pinned, { arches: ['amd64'], say: () => undefined }).catch(
         (e: Error) => e,
       );
@@ -176,13 +191,29 @@ describe('kubesmith download --bundle, end to end against a local HTTP server', 
       expect(fixed.files).toBe(upstream.payloads.size);
       const etcdBinary = readFileSync(join(work, 'pinned-bundle', 'bin', 'etcd'));
       expect(etcdBinary.equals(upstream.payloads.get('bin/etcd')!)).toBe(true);
+      expect(upstream.requests.filter((u) => u.includes('SHA256SUMS') || /\.sha256(sum)?$/.test(u))).toEqual(
+        [],
+      );
     } finally {
       upstream.files.set(etcd.url, original);
-      upstream.files.set((etcd.checksum as { url: string }).url, sums);
+      upstream.files.set(etcd.checksum.url, sums);
     }
   });
 
-  it('refuses an artifact whose published checksum does not match, and writes no bundle', async () => {
+  it('refuses a plain-http mirror unless the inventory allows it, before any download', async () => {
+    const insecure = join(work, 'insecure.yaml');
+    writeFileSync(
+      insecure,
+      readFileSync(inventoryFile, 'utf8').replace('  allowInsecureMirrors: true\n', ''),
+    );
+    const error = await openCluster(undefined, { inventory: insecure, home: join(work, 'home') }).catch(
+      (e: Error) => e,
+    );
+    expect(error).toBeInstanceOf(InputError);
+    expect(JSON.stringify((error as InputError).problems)).toContain('allowInsecureMirrors');
+  });
+
+  it('refuses an artifact that does not match its pin, and writes no bundle', async () => {
     const etcd = catalogFor(VERSION, 'amd64').find((e) => e.name === 'etcd')!;
     upstream.files.set(etcd.url, Buffer.from('not what SHA256SUMS describes'));
     rmSync(join(work, 'cache'), { recursive: true, force: true });
