@@ -1,0 +1,49 @@
+import type { Inventory } from '../../inventory/schema.js';
+import { K8S_CERT, kubeletClientCert } from '../../pki/kubernetes-spec.js';
+import { CA } from '../../pki/spec.js';
+import type { Pki } from '../../pki/store.js';
+import { describeCert } from '../../pki/x509.js';
+import { apiServerUrl, renderKubeconfig } from '../kubeconfig.js';
+
+export type CertSource = Pick<Pki, 'get'>;
+
+/** A kubeconfig for the identity in pki/<certId>: user named by its CN, server from the inventory. */
+export function kubeconfigFor(inv: Inventory, pki: CertSource, certId: string): string {
+  const pair = pki.get(certId);
+  const commonName = describeCert(pair.certPem)
+    .subject.split('\n')
+    .find((part) => part.startsWith('CN='))
+    ?.slice(3);
+  if (!commonName) throw new Error(`pki: ${certId} has no common name`);
+  return renderKubeconfig({
+    clusterName: inv.cluster.name,
+    server: apiServerUrl(inv),
+    caPem: pki.get(CA.kubernetes).certPem,
+    user: commonName,
+    certPem: pair.certPem,
+    keyPem: pair.keyPem,
+  });
+}
+
+export const adminKubeconfig = (inv: Inventory, pki: CertSource) => kubeconfigFor(inv, pki, K8S_CERT.admin);
+export const superAdminKubeconfig = (inv: Inventory, pki: CertSource) =>
+  kubeconfigFor(inv, pki, K8S_CERT.superAdmin);
+export const controllerManagerKubeconfig = (inv: Inventory, pki: CertSource) =>
+  kubeconfigFor(inv, pki, K8S_CERT.controllerManager);
+export const schedulerKubeconfig = (inv: Inventory, pki: CertSource) =>
+  kubeconfigFor(inv, pki, K8S_CERT.scheduler);
+export const kubeProxyKubeconfig = (inv: Inventory, pki: CertSource) =>
+  kubeconfigFor(inv, pki, K8S_CERT.kubeProxy);
+export const kubeletKubeconfig = (inv: Inventory, pki: CertSource, node: string) =>
+  kubeconfigFor(inv, pki, kubeletClientCert(node));
+
+/**
+ * Files for the deploy machine's cluster directory (clusters/<name>/), both 0600: the admin
+ * kubeconfig, and the break-glass super-admin one that never leaves the deploy machine.
+ */
+export function deployMachineKubeconfigs(inv: Inventory, pki: CertSource) {
+  return [
+    { file: 'kubeconfig', content: adminKubeconfig(inv, pki), mode: 0o600 },
+    { file: 'super-admin.kubeconfig', content: superAdminKubeconfig(inv, pki), mode: 0o600 },
+  ];
+}
