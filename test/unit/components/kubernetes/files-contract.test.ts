@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { deployMachineKubeconfigs } from '../../../../src/components/kubernetes/kubeconfigs.js';
 import { type HostFile, K8S_PATHS, unitPath } from '../../../../src/components/kubernetes/paths.js';
 import { apiserverSans, etcdServerCertFor } from './pki-views.js';
 import '../../../../src/pki/x509.js'; // sets @peculiar/x509's crypto provider
@@ -181,11 +182,29 @@ describe.each([
           host,
         ).toEqual([K8S_PATHS.caKey]);
       }
-      expect(
-        files.some((f) => f.content.includes('system:masters')),
-        host,
-      ).toBe(false);
+      // The break-glass identity (system:masters) never leaves the deploy machine.
+      const certs = files.flatMap((f) =>
+        f.path.endsWith('.crt')
+          ? [f.content]
+          : f.path.endsWith('.conf') && f.path.startsWith('/etc/kubernetes/')
+            ? [kubeconfigParts(f).certPem]
+            : [],
+      );
+      expect(certs.length, host).toBeGreaterThan(1);
+      for (const pem of certs) expect(subjectOf(pem), host).not.toContain('O=system:masters');
     }
+  });
+
+  it('keeps the admin and break-glass kubeconfigs for the deploy machine', () => {
+    const local = deployMachineKubeconfigs(inv, pki);
+    expect(local.map((f) => [f.file, f.mode])).toEqual([
+      ['kubeconfig', 0o600],
+      ['super-admin.kubeconfig', 0o600],
+    ]);
+    const identity = (content: string) => subjectOf(kubeconfigParts({ path: '', content, mode: 0 }).certPem);
+    expect(identity(local[0]!.content)).toEqual(['CN=kubernetes-admin', 'O=kubeadm:cluster-admins']);
+    expect(identity(local[1]!.content)).toEqual(['CN=kubernetes-super-admin', 'O=system:masters']);
+    expect(local[0]!.content).toBe(fileAt(hosts.get('m1')!, K8S_PATHS.adminKubeconfig).content);
   });
 
   it('runs the local balancer only without a control-plane endpoint', () => {
