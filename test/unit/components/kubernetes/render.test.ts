@@ -7,10 +7,14 @@ import {
   renderEncryptionConfig,
 } from '../../../../src/components/kubernetes/encryption.js';
 import { renderHaproxyConfig } from '../../../../src/components/kubernetes/haproxy.js';
+import { kubernetesHostFiles } from '../../../../src/components/kubernetes/host-files.js';
 import { renderKubeProxyConfig } from '../../../../src/components/kubernetes/kube-proxy.js';
 import { renderKubeletConfig } from '../../../../src/components/kubernetes/kubelet.js';
 import { renderSchedulerConfig } from '../../../../src/components/kubernetes/scheduler.js';
+import { inventorySchema } from '../../../../src/inventory/schema.js';
 import { generateEncryptionKey } from '../../../../src/pki/encryption-key.js';
+import { clusterCerts } from '../../../../src/pki/kubernetes-spec.js';
+import { ensurePki } from '../../../../src/pki/store.js';
 import { inventory } from './fixture.js';
 
 const inv = inventory({
@@ -162,5 +166,43 @@ describe('local balancer', () => {
     ]);
     expect(cfg).toMatch(/option httpchk GET \/readyz/);
     expect(cfg).toMatch(/default-server check check-ssl verify none/);
+  });
+});
+
+describe('IPv6 and etcd-only hosts', () => {
+  const v6 = inventorySchema.parse({
+    cluster: {
+      name: 'v6',
+      network: { podCidr: 'fd10::/56', serviceCidr: 'fd20::/108', nodeCidrMaskSize: 64 },
+    },
+    hosts: [
+      { name: 'e1', address: 'fd00::5', roles: ['etcd'] },
+      { name: 'm1', address: 'fd00::1', roles: ['master'] },
+      { name: 'w1', address: 'fd00::11', roles: ['node'] },
+    ],
+  });
+
+  it('brackets IPv6 addresses where a port follows and takes DNS from the IPv6 service range', () => {
+    const m = v6.hosts[1]!;
+    expect(renderHaproxyConfig(v6)).toContain('server m1 [fd00::1]:6443');
+    expect(flag(apiserverFlags('1.36.0', m, v6), '--etcd-servers')).toBe('https://[fd00::5]:2379');
+    expect(flag(apiserverFlags('1.36.0', m, v6), '--bind-address')).toBe('fd00::1');
+    expect(parse(renderKubeletConfig('1.36.0', v6.hosts[2]!, v6, { cgroupV1: false })).clusterDNS).toEqual([
+      'fd20::a',
+    ]);
+  });
+
+  it('gives a host with only etcd no Kubernetes files', async () => {
+    const pki = await ensurePki('/nonexistent/ks', clusterCerts(v6), { persist: false });
+    const input = {
+      version: '1.36.0',
+      pki,
+      encryptionKey: generateEncryptionKey(),
+      kubelet: { cgroupV1: false },
+    };
+    expect(kubernetesHostFiles(v6.hosts[0]!, v6, input)).toEqual([]);
+    expect(kubernetesHostFiles(v6.hosts[2]!, v6, input).map((f) => f.path)).not.toContain(
+      '/etc/kubernetes/admin.conf',
+    );
   });
 });
