@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa, type Result } from 'execa';
 import { LAB_KUBERNETES_VERSION } from '../../src/lab/inventory.js';
@@ -118,4 +118,86 @@ export async function etcdLab(
   const setup = await kubesmith('setup', lab, '02');
   if (setup.exitCode !== 0) throw new Error(`setup 02 failed:\n${setup.all}`);
   return new EtcdHttp(join(shell.clusterDir, 'pki'), `https://${shell.addresses[0]}:2379`);
+}
+
+/** A lab machine's root filesystem as the deploy machine sees it (index 0 = `<lab>-1`). */
+export function labMachineRoot(lab: string, index: number): string {
+  return join(E2E_HOME, 'labs', lab, 'machines', `${lab}-${index + 1}`, 'root');
+}
+
+/** Processes running inside the lab machine whose root is `root` (found through /proc/PID/root). */
+function machineProcesses(root: string): { pid: number; cmdline: string }[] {
+  const found: { pid: number; cmdline: string }[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/root/etc/kubesmith-lab-machine`, 'utf8').trim() !== root) continue;
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+      found.push({ pid: Number(entry), cmdline });
+    } catch {
+      // gone meanwhile, or not a lab machine's
+    }
+  }
+  return found;
+}
+
+/**
+ * Cuts every SSH session of a lab machine at once, as a crashed sshd would: its session
+ * processes (`sshd: user@notty`, `sshd: user [priv]`) are SIGKILLed by pid; the listener
+ * stays, so the next run can connect. Returns how many were killed.
+ */
+export function cutSshSessions(root: string): number {
+  const sessions = machineProcesses(root).filter((p) => /^sshd: \S+(@| \[priv\])/.test(p.cmdline));
+  for (const { pid } of sessions) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return sessions.length;
+}
+
+/** What a cut-off install may leave on a machine: staged copies (`.<name>.kubesmith-*`) and record temp files. */
+export async function stagedLeftovers(root: string): Promise<string[]> {
+  const found = await execa(
+    'find',
+    [root, '-xdev', '(', '-name', '.*.kubesmith-*', '-o', '-name', 'checksums.tmp.*', ')', '-print'],
+    { reject: false },
+  );
+  return found.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((p) => p.slice(root.length));
+}
+
+/** Restarts owed on a machine (engine/pending.ts markers). */
+export function pendingRestarts(root: string): string[] {
+  const dir = join(root, 'var', 'lib', 'kubesmith', 'pending-restarts');
+  return existsSync(dir) ? readdirSync(dir) : [];
+}
+
+/** Polls until `check` returns a value other than undefined/false, or fails after `timeoutMs`. */
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs: number,
+  intervalMs = 5,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** The built CLI as a child process the test can signal (kubesmith() with the subprocess kept). */
+export function kubesmithProcess(...args: string[]) {
+  return execa('node', [CLI, ...args], {
+    reject: false,
+    all: true,
+    env: { KUBESMITH_HOME: E2E_HOME, CI: 'true' },
+  });
 }
