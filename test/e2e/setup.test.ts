@@ -107,7 +107,7 @@ describe.skipIf(unavailable)('setup 01-03 on three lab machines (all etcd + mast
       expect(await onHost(i, 'ctr --address /run/containerd/containerd.sock version')).toMatch(/Server:/);
     }
     // What `crictl info` asks (CRI RuntimeService Version and Status), through socat on each host.
-    expect(run.stdout.match(/CRI answers: containerd 2\.\S+ \(API v1\), runtime ready/g)).toHaveLength(3);
+    expect(run.stdout.match(/CRI answers: containerd v?2\.\S+ \(API v1\), runtime ready/g)).toHaveLength(3);
     // The bundle's etcd and containerd are what runs.
     const manifest = await readBundleManifest(bundle);
     const version = (name: string) => manifest.artifacts.find((a) => a.name === name)?.version;
@@ -252,13 +252,13 @@ describe.skipIf(unavailable)('setup 01-03 on three lab machines (all etcd + mast
   it('verify sees a containerd running with another config than the rendered one', async () => {
     await onHost(
       0,
-      'sed -i \'s#sandbox_image = .*#sandbox_image = "example.invalid/pause:0"#\' /etc/containerd/config.toml && systemctl restart containerd',
+      'sed -i \'s#sandbox = .*#sandbox = "example.invalid/pause:0"#\' /etc/containerd/config.toml && systemctl restart containerd',
     );
+    // containerd 2.x reports no image config in its CRI status: the pod sandbox images' verify
+    // starts runs into the sandbox image containerd actually loaded.
     const drifted = await kubesmith('verify', LAB);
     expect(drifted.exitCode).toBe(1);
-    expect(drifted.stdout).toContain(
-      'sandbox image is example.invalid/pause:0, not registry.k8s.io/pause:3.10.1',
-    );
+    expect(drifted.stdout).toContain('example.invalid/pause:0');
     const repaired = await kubesmith('setup', LAB, '03');
     expect(repaired.exitCode, repaired.all).toBe(0);
     expect((await kubesmith('verify', LAB)).exitCode).toBe(0);
@@ -314,7 +314,8 @@ describe.skipIf(unavailable)('setup 01-03 on three lab machines (all etcd + mast
         ),
         'all',
       );
-      expect(run.exitCode).toBe(1);
+      // Could not connect: exit 3, as the README says.
+      expect(run.exitCode).toBe(3);
       expect(run.stdout).toMatch(/ghost +failed +0 +connect +ghost \(.*\): /);
       untouched(run.stdout);
     });
@@ -330,7 +331,7 @@ describe.skipIf(unavailable)('setup 01-03 on three lab machines (all etcd + mast
         variant('nosudo', (t) => t.replace(`name: ${LAB}-1\n`, `name: ${LAB}-1\n    ssh: { user: plain }\n`)),
         'all',
       );
-      expect(run.exitCode).toBe(1);
+      expect(run.exitCode).toBe(3);
       expect(run.stdout).toMatch(/sudo for user 'plain' needs a password — hint: .*--ask-become-pass/);
       untouched(run.stdout);
     });
