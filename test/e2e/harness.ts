@@ -201,3 +201,16 @@ export function kubesmithProcess(...args: string[]) {
     env: { KUBESMITH_HOME: E2E_HOME, CI: 'true' },
   });
 }
+
+/** Runs a command inside a lab machine through its init's namespaces (works with its sshd stopped). */
+export async function inMachine(root: string, argv: string[]): Promise<string> {
+  const init = machineProcesses(root).find((p) => {
+    try {
+      return /^NSpid:.*\s1$/m.test(readFileSync(`/proc/${p.pid}/status`, 'utf8'));
+    } catch {
+      return false;
+    }
+  });
+  if (!init) throw new Error(`no running init in ${root}`);
+  return (await execa('nsenter', ['-t', String(init.pid), '-a', ...argv])).stdout;
+}
