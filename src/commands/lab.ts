@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
 import { kubesmithHome } from '../home.js';
-import { labDown, labStatus, labUp } from '../lab/lab.js';
+import { labBuild, labDown, labStatus, labUp } from '../lab/lab.js';
+import { type ComponentOrigin, uniqueOrigins } from '../lab/lab-bundle.js';
 import { formatTable } from '../render/table.js';
 
 const say = (line: string) => process.stderr.write(`lab: ${line}\n`);
@@ -11,6 +12,22 @@ function count(text: string): number {
   if (!Number.isInteger(n) || n < 1 || n > 60)
     throw new InputError(`machine count '${text}' must be a whole number from 1 to 60`);
   return n;
+}
+
+/** Where each artifact came from and how long it took, when the bundle was assembled now. */
+function writeOrigins(origins: ComponentOrigin[]): void {
+  if (origins.length === 0) return;
+  process.stdout.write(
+    `${formatTable(
+      ['COMPONENT', 'VERSION', 'SOURCE', 'TIME'],
+      origins.map((o) => [
+        o.component,
+        o.version,
+        o.cached ? `${o.source} (cached)` : o.source,
+        `${o.seconds.toFixed(1)}s`,
+      ]),
+    )}\n\n`,
+  );
 }
 
 export function registerLabCommands(program: Command): void {
@@ -34,22 +51,24 @@ export function registerLabCommands(program: Command): void {
         m.roles.join(','),
         result.started.includes(m.name) ? 'started' : 'running',
       ]);
-      if (result.origins.length)
-        process.stdout.write(
-          `${formatTable(
-            ['COMPONENT', 'VERSION', 'SOURCE', 'TIME'],
-            result.origins.map((o) => [
-              o.component,
-              o.version,
-              o.cached ? `${o.source} (cached)` : o.source,
-              `${o.seconds.toFixed(1)}s`,
-            ]),
-          )}\n\n`,
-        );
+      writeOrigins(result.origins);
       process.stdout.write(`${formatTable(['MACHINE', 'ADDRESS', 'ROLES', 'STATE'], rows)}\n`);
       process.stdout.write(
         `${result.changed ? 'lab ready' : 'lab already up, nothing changed'} in ${seconds}s; inventory: ${result.inventoryFile}\nnext: kubesmith check ${options.name}\n`,
       );
+    });
+
+  lab
+    .command('build')
+    .description("build or download the lab's base filesystem and artifact bundles without booting machines")
+    .action(async (_options: unknown, cmd: Command) => {
+      const started = performance.now();
+      const result = await labBuild({ home: home(cmd), say });
+      writeOrigins(uniqueOrigins(result.bundles.flatMap((b) => b.origins)));
+      const seconds = ((performance.now() - started) / 1000).toFixed(1);
+      for (const bundle of result.bundles)
+        process.stdout.write(`Kubernetes ${bundle.kubernetesVersion}: ${bundle.dir}\n`);
+      process.stdout.write(`lab artifacts ready in ${seconds}s\n`);
     });
 
   lab

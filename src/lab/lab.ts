@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { withCacheLock } from '../artifacts/cache-lock.js';
 import { checkClusterName } from '../commands/context.js';
 import { mapLimit } from '../engine/limit.js';
 import { acquireLock } from '../engine/lock.js';
@@ -67,6 +68,41 @@ async function ensureKey(keyFile: string): Promise<string> {
   return readFile(`${keyFile}.pub`, 'utf8');
 }
 
+export interface LabArtifacts {
+  rootfs: string;
+  baseBuilt: boolean;
+  /** The bundle of the lab's Kubernetes version (the others are built for upgrades). */
+  bundle: LabBundle;
+  bundles: LabBundle[];
+}
+
+/**
+ * The lab's base filesystem and its artifact bundles, built once and cached; one process at
+ * a time builds (another waits, then reuses the result).
+ */
+export async function ensureLabArtifacts(home: string, say: (line: string) => void): Promise<LabArtifacts> {
+  const cache = join(home, 'cache');
+  await mkdir(cache, { recursive: true });
+  return withCacheLock(
+    cache,
+    'lab artifacts',
+    async () => {
+      const base = await ensureBase(baseDir(home), say);
+      const bundles: LabBundle[] = [];
+      for (const version of LAB_KUBERNETES_VERSIONS) bundles.push(await ensureLabBundle(cache, version, say));
+      const bundle = bundles.find((b) => b.kubernetesVersion === LAB_KUBERNETES_VERSION) ?? bundles[0]!;
+      return { rootfs: base.rootfs, baseBuilt: base.built, bundle, bundles };
+    },
+    { waitMs: 60 * 60_000, say },
+  );
+}
+
+/** Builds what the lab needs without booting machines (`kubesmith lab build`). */
+export async function labBuild(options: Pick<LabOptions, 'home' | 'say'>): Promise<LabArtifacts> {
+  await ensureLabTools(options.say);
+  return ensureLabArtifacts(options.home, options.say);
+}
+
 /** Brings the lab to `count` running machines; a second call with the same count changes nothing. */
 export async function labUp(count: number, options: LabOptions): Promise<LabUpResult> {
   checkClusterName(options.name);
@@ -76,12 +112,7 @@ export async function labUp(count: number, options: LabOptions): Promise<LabUpRe
   const paths = labPaths(options.home, options.name);
   const lock = await acquireLock(paths.lock, `lab up ${count}`);
   try {
-    const base = await ensureBase(baseDir(options.home), options.say);
-    // The lab runs its default version; the others are built for upgrades.
-    const bundles: LabBundle[] = [];
-    for (const version of LAB_KUBERNETES_VERSIONS)
-      bundles.push(await ensureLabBundle(join(options.home, 'cache'), version, options.say));
-    const bundle = bundles.find((b) => b.kubernetesVersion === LAB_KUBERNETES_VERSION) ?? bundles[0]!;
+    const { rootfs, baseBuilt, bundle, bundles } = await ensureLabArtifacts(options.home, options.say);
     const previous = await readState(paths);
     const net = labNetwork(
       options.name,
@@ -113,7 +144,7 @@ export async function labUp(count: number, options: LabOptions): Promise<LabUpRe
       // Stale state from a killed run or a reboot: no live nspawn, maybe an orphaned init or a mount left behind.
       await halt(machine.pid, dirs.root);
       await unmountRoot(dirs);
-      await mountRoot(base.rootfs, dirs);
+      await mountRoot(rootfs, dirs);
       await personalize(dirs, machine, 24, authorizedKey);
       machine.pid = boot(dirs, machine, state.bridge);
       started.push(machine.name);
@@ -144,9 +175,9 @@ export async function labUp(count: number, options: LabOptions): Promise<LabUpRe
       state,
       started,
       inventoryFile: cluster.inventory,
-      baseBuilt: base.built,
+      baseBuilt,
       origins: uniqueOrigins(bundles.flatMap((b) => b.origins)),
-      changed: changed || started.length > 0 || base.built || bundles.some((b) => b.built),
+      changed: changed || started.length > 0 || baseBuilt || bundles.some((b) => b.built),
     };
   } finally {
     await lock.release();
