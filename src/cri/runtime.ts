@@ -73,3 +73,22 @@ export class CriClient {
     this.channel.close();
   }
 }
+
+/** Opens the runtime's CRI socket on a host (socat on the SSH channel), runs fn, closes it; names the socket when it cannot be reached. */
+export async function withCri<T>(
+  conn: { openStream(argv: readonly string[]): Promise<{ stream: Duplex; stderr: () => string }> },
+  socket: string,
+  fn: (cri: CriClient) => Promise<T>,
+): Promise<T> {
+  const { stream, stderr } = await conn.openStream(['socat', '-', `UNIX-CONNECT:${socket}`]);
+  const cri = new CriClient(stream);
+  try {
+    return await fn(cri);
+  } catch (error) {
+    const why = stderr();
+    if (why) throw new Error(`cannot reach the CRI on ${socket}: ${why}`, { cause: error });
+    throw error;
+  } finally {
+    cri.close();
+  }
+}

@@ -1,6 +1,6 @@
 import type { LocalImage } from '../artifacts/images.js';
 import { CONTAINERD_PATHS, snapshotterFor } from '../components/containerd.js';
-import { CriClient } from '../cri/runtime.js';
+import { withCri } from '../cri/runtime.js';
 import type { Resource } from '../engine/resources.js';
 import type { Step } from '../engine/step.js';
 import { imagesFor } from '../hostlib/artifacts.js';
@@ -75,13 +75,7 @@ export const images: Step = {
   },
   async verify(ctx) {
     const wanted = await imagesFor(ctx);
-    const { stream, stderr } = await ctx.conn.openStream([
-      'socat',
-      '-',
-      `UNIX-CONNECT:${CONTAINERD_PATHS.socket}`,
-    ]);
-    const cri = new CriClient(stream);
-    try {
+    await withCri(ctx.conn, CONTAINERD_PATHS.socket, async (cri) => {
       const present = await cri.images();
       const problems = wanted.flatMap((image) => {
         const found = present.find((p) => p.repoTags.includes(image.name));
@@ -96,15 +90,6 @@ export const images: Step = {
       ctx.log(
         `${wanted.length} bundle image(s) present and pinned; a pod sandbox started, was ready, and was removed`,
       );
-    } catch (error) {
-      const why = stderr();
-      if (why)
-        throw new Error(`cannot reach containerd's CRI on ${CONTAINERD_PATHS.socket}: ${why}`, {
-          cause: error,
-        });
-      throw error;
-    } finally {
-      cri.close();
-    }
+    });
   },
 };

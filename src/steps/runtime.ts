@@ -9,7 +9,7 @@ import {
   snapshotterFor,
   staleRegistryCleanup,
 } from '../components/containerd.js';
-import { CriClient } from '../cri/runtime.js';
+import { withCri } from '../cri/runtime.js';
 import type { Resource } from '../engine/resources.js';
 import type { Step } from '../engine/step.js';
 import { render } from '../engine/template.js';
@@ -119,13 +119,7 @@ export const runtime: Step = {
   },
   async verify(ctx) {
     const wanted = sandboxImage(ctx.inventory, await imagesFor(ctx));
-    const { stream, stderr } = await ctx.conn.openStream([
-      'socat',
-      '-',
-      `UNIX-CONNECT:${CONTAINERD_PATHS.socket}`,
-    ]);
-    const cri = new CriClient(stream);
-    try {
+    await withCri(ctx.conn, CONTAINERD_PATHS.socket, async (cri) => {
       const version = await cri.version();
       const status = await cri.status();
       const runtimeReady = status.conditions.find((c) => c.type === 'RuntimeReady');
@@ -143,15 +137,6 @@ export const runtime: Step = {
             ? ', network ready'
             : '; network not ready until a CNI plugin is installed (step 06)'),
       );
-    } catch (error) {
-      const why = stderr();
-      if (why)
-        throw new Error(`cannot reach containerd's CRI on ${CONTAINERD_PATHS.socket}: ${why}`, {
-          cause: error,
-        });
-      throw error;
-    } finally {
-      cri.close();
-    }
+    });
   },
 };

@@ -53,6 +53,16 @@ export function labShell(lab: string) {
   const key = join(E2E_HOME, 'labs', lab, 'id_ed25519');
   const knownHosts = join(E2E_HOME, 'clusters', lab, 'known_hosts');
   let addresses: string[] = [];
+  const sshOptions = [
+    '-i',
+    key,
+    '-o',
+    `UserKnownHostsFile=${knownHosts}`,
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    'BatchMode=yes',
+  ];
   return {
     clusterDir: join(E2E_HOME, 'clusters', lab),
     /** Reads the machine addresses from `lab up` output. */
@@ -65,32 +75,10 @@ export function labShell(lab: string) {
     },
     /** Copies a local file to a path on the machine (scp with the same key and pinned host key). */
     async copy(index: number, local: string, remote: string): Promise<void> {
-      await execa('scp', [
-        '-q',
-        '-i',
-        key,
-        '-o',
-        `UserKnownHostsFile=${knownHosts}`,
-        '-o',
-        'StrictHostKeyChecking=yes',
-        '-o',
-        'BatchMode=yes',
-        local,
-        `root@${addresses[index]}:${remote}`,
-      ]);
+      await execa('scp', ['-q', ...sshOptions, local, `root@${addresses[index]}:${remote}`]);
     },
     async run(index: number, command: string): Promise<string> {
-      const args = [
-        '-i',
-        key,
-        '-o',
-        `UserKnownHostsFile=${knownHosts}`,
-        '-o',
-        'StrictHostKeyChecking=yes',
-        '-o',
-        'BatchMode=yes',
-      ];
-      return (await execa('ssh', [...args, `root@${addresses[index]}`, command])).stdout;
+      return (await execa('ssh', [...sshOptions, `root@${addresses[index]}`, command])).stdout;
     },
   };
 }
