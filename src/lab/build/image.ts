@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { link, mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { sha256File } from '../../artifacts/bundle.js';
@@ -72,22 +72,43 @@ export async function writeImageArchive(
   config: ImageConfig,
   out: string,
 ): Promise<ImageArchive> {
+  const configJson = imageConfigJson(
+    config,
+    layers.map((l) => l.diffId),
+  );
+  return writeDockerArchive(
+    name,
+    Buffer.from(configJson),
+    layers.map((l) => ({ file: l.file, id: l.diffId.slice('sha256:'.length) })),
+    out,
+  );
+}
+
+/**
+ * Writes a docker-archive of a given image config (kept byte for byte, so its digest is the
+ * image id) and layer files (bottom first), each stored as `<id>/layer.tar`. Layers may be
+ * tars or compressed tars: `ctr images import` detects the compression of each.
+ */
+export async function writeDockerArchive(
+  name: string,
+  configJson: Buffer,
+  layers: { file: string; id: string }[],
+  out: string,
+): Promise<ImageArchive> {
   const staging = await mkdtemp(`${out}.parts-`);
   try {
-    const configJson = imageConfigJson(
-      config,
-      layers.map((l) => l.diffId),
-    );
     const configHex = createHash('sha256').update(configJson).digest('hex');
     await writeFile(join(staging, `${configHex}.json`), configJson);
     const layerPaths: string[] = [];
     for (const layer of layers) {
-      const hex = layer.diffId.slice('sha256:'.length);
-      await mkdir(join(staging, hex), { recursive: true });
-      await link(layer.file, join(staging, hex, 'layer.tar')).catch(async (error: NodeJS.ErrnoException) => {
+      await mkdir(join(staging, layer.id), { recursive: true });
+      const target = join(staging, layer.id, 'layer.tar');
+      await link(layer.file, target).catch(async (error: NodeJS.ErrnoException) => {
+        // Another file system (a cache elsewhere): copied instead.
+        if (error.code === 'EXDEV') return copyFile(layer.file, target);
         if (error.code !== 'EEXIST') throw error;
       });
-      layerPaths.push(`${hex}/layer.tar`);
+      layerPaths.push(`${layer.id}/layer.tar`);
     }
     await writeFile(
       join(staging, 'manifest.json'),
