@@ -3,6 +3,8 @@ import { dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import type { BundleManifest } from '../artifacts/bundle.js';
 import { type Arch, catalogFor } from '../artifacts/catalog.js';
+import { imageCatalogFor } from '../artifacts/image-catalog.js';
+import { type PulledImage, pullImage, writePulledImage } from '../artifacts/registry.js';
 import { fetchEntry, type LocalArtifactFile, resolveArtifactFiles } from '../artifacts/resolve.js';
 import { InputError } from '../errors.js';
 import { cacheDir } from '../home.js';
@@ -15,16 +17,43 @@ export interface DownloadOptions {
   say: (line: string) => void;
 }
 
+/** images/<last path segment>-<tag>.tar: unique among the catalog's images, a plain file name on the hosts. */
+export function imageArchivePath(reference: string): string {
+  const [path = reference, tag = 'latest'] = reference.split(/:(?=[^:/]+$)/);
+  return `images/${path.split('/').pop()}-${tag}.tar`;
+}
+
 /** Writes a bundle directory (or a .tar of one) that `artifacts.source: dir` can read on an air-gapped site. */
 async function writeBundle(
   out: string,
   files: LocalArtifactFile[],
+  images: PulledImage[],
   kubernetesVersion: string,
 ): Promise<string> {
   const tarball = out.endsWith('.tar');
   const dir = tarball ? `${out}.d` : out;
   const staging = `${dir}.building`;
   await rm(staging, { recursive: true, force: true });
+  try {
+    await fillBundle(staging, files, images, kubernetesVersion);
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    throw error;
+  }
+  await rm(dir, { recursive: true, force: true });
+  await rename(staging, dir);
+  if (!tarball) return dir;
+  await execa('tar', ['-cf', out, '-C', dir, '.']);
+  await rm(dir, { recursive: true, force: true });
+  return out;
+}
+
+async function fillBundle(
+  staging: string,
+  files: LocalArtifactFile[],
+  images: PulledImage[],
+  kubernetesVersion: string,
+): Promise<void> {
   const byArtifact = new Map<string, LocalArtifactFile[]>();
   const sizes = new Map<string, number>();
   for (const file of files) {
@@ -46,20 +75,27 @@ async function writeBundle(
     absent: [],
     images: [],
   };
+  await mkdir(join(staging, 'images'), { recursive: true });
+  for (const image of images) {
+    const path = imageArchivePath(image.reference);
+    const archive = await writePulledImage(image, join(staging, path));
+    manifest.images.push({
+      name: image.reference,
+      path,
+      sha256: archive.sha256,
+      size: archive.size,
+      configDigest: archive.configDigest,
+      source: 'download',
+    });
+  }
   await writeFile(join(staging, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  await rm(dir, { recursive: true, force: true });
-  await rename(staging, dir);
-  if (!tarball) return dir;
-  await execa('tar', ['-cf', out, '-C', dir, '.']);
-  await rm(dir, { recursive: true, force: true });
-  return out;
 }
 
 /** Fills the download cache with every artifact of the cluster's version, verified; optionally writes a bundle. */
 export async function download(
   cluster: Cluster,
   options: DownloadOptions,
-): Promise<{ files: number; bundle?: string }> {
+): Promise<{ files: number; images?: number; bundle?: string }> {
   const { inventory, file } = cluster.loaded;
   if (inventory.artifacts.source === 'dir') {
     const everything = catalogFor(inventory.cluster.kubernetesVersion, 'amd64').flatMap((e) =>
@@ -92,6 +128,19 @@ export async function download(
   }
   options.say(`${files.length} files verified in ${cacheDir()}`);
   if (!options.bundle) return { files: files.length };
-  const bundle = await writeBundle(resolve(options.bundle), files, inventory.cluster.kubernetesVersion);
-  return { files: files.length, bundle };
+  const [arch = 'amd64'] = options.arches;
+  const images: PulledImage[] = [];
+  for (const image of imageCatalogFor(inventory.cluster.kubernetesVersion, inventory.cluster.imageRegistry)) {
+    options.say(`saving image ${image.reference} (linux/${arch})`);
+    images.push(
+      await pullImage(image, { arch, cacheDir: cacheDir(), signal: options.signal, say: options.say }),
+    );
+  }
+  const bundle = await writeBundle(
+    resolve(options.bundle),
+    files,
+    images,
+    inventory.cluster.kubernetesVersion,
+  );
+  return { files: files.length, images: images.length, bundle };
 }
