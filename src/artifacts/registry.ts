@@ -117,9 +117,16 @@ export function parseChallenge(header: string): { scheme: string; params: Record
   return { scheme: scheme.toLowerCase(), params };
 }
 
-/** One registry, one repository: anonymous bearer tokens fetched on a 401 and reused. */
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 5;
+
+/**
+ * One registry, one repository. Redirects are followed by hand: an anonymous bearer token is
+ * fetched for the origin that challenges (registry.k8s.io redirects to another registry) and
+ * sent to that origin only, never to a storage backend a blob redirects to.
+ */
 export class RegistryClient {
-  private token: string | undefined;
+  private readonly tokens = new Map<string, string>();
   private readonly base: string;
 
   constructor(
@@ -130,28 +137,46 @@ export class RegistryClient {
     this.base = registryBaseUrl(registry);
   }
 
-  private async send(url: string, accept?: string): Promise<Response> {
+  private async fetchOnce(url: URL, accept: string | undefined): Promise<Response> {
     const headers: Record<string, string> = {};
     if (accept) headers.Accept = accept;
-    if (this.token) headers.Authorization = `Bearer ${this.token}`;
-    return fetch(url, { headers, signal: this.signal }).catch((cause: Error) => {
+    const token = this.tokens.get(url.origin);
+    if (token) headers.Authorization = `Bearer ${token}`;
+    return fetch(url, { headers, signal: this.signal, redirect: 'manual' }).catch((cause: Error) => {
       throw new RegistryError(
-        `cannot reach ${url}: ${cause.cause instanceof Error ? cause.cause.message : cause.message}; check the network or cluster.imageRegistry`,
+        `cannot reach ${url.origin}${url.pathname}: ${cause.cause instanceof Error ? cause.cause.message : cause.message}; check the network or cluster.imageRegistry`,
         [],
         { cause },
       );
     });
   }
 
-  /** GET a path under /v2/<repository>/, authenticating once on a bearer challenge. */
-  async get(path: string, accept?: string): Promise<Response> {
-    const url = `${this.base}/v2/${this.repository}/${path}`;
-    let response = await this.send(url, accept);
-    if (response.status === 401 && !this.token) {
+  private async send(start: string, accept?: string): Promise<Response> {
+    let url = new URL(start);
+    for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+      let response = await this.fetchOnce(url, accept);
+      if (response.status === 401 && !this.tokens.has(url.origin)) {
+        await response.body?.cancel();
+        this.tokens.set(
+          url.origin,
+          await this.anonymousToken(response.headers.get('www-authenticate') ?? ''),
+        );
+        response = await this.fetchOnce(url, accept);
+      }
+      const location = response.headers.get('location');
+      if (!REDIRECTS.has(response.status) || !location) return response;
       await response.body?.cancel();
-      this.token = await this.anonymousToken(response.headers.get('www-authenticate') ?? '');
-      response = await this.send(url, accept);
+      const next = new URL(location, url);
+      if (next.protocol !== 'https:' && !(next.protocol === 'http:' && isLoopbackRegistry(next.host)))
+        throw new RegistryError(`${this.registry} redirects to ${next.protocol}//${next.host}: https only`);
+      url = next;
     }
+    throw new RegistryError(`${this.registry} redirects more than ${MAX_REDIRECTS} times`);
+  }
+
+  /** GET a path under /v2/<repository>/, authenticating on a bearer challenge. */
+  async get(path: string, accept?: string): Promise<Response> {
+    const response = await this.send(`${this.base}/v2/${this.repository}/${path}`, accept);
     if (!response.ok) {
       await response.body?.cancel();
       const why =

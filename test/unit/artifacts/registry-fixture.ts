@@ -141,6 +141,8 @@ export class RegistryProxy {
   requireToken = true;
   /** A Basic challenge instead of a bearer one. */
   basicOnly = false;
+  /** Answer every /v2/ request with a 307 to this host (same path), as registry.k8s.io does. */
+  redirectTo: string | undefined;
   host = '';
   private server: Server | undefined;
 
@@ -167,6 +169,12 @@ export class RegistryProxy {
       return;
     }
     if (headers.authorization) this.seenAuthorization.push(headers.authorization);
+    if (this.redirectTo) {
+      res.statusCode = 307;
+      res.setHeader('location', `http://${this.redirectTo}${url}`);
+      res.end();
+      return;
+    }
     if (this.requireToken && headers.authorization !== `Bearer ${RegistryProxy.TOKEN}`) {
       const repo = /^\/v2\/(.+)\/(manifests|blobs)\//.exec(parsed.pathname)?.[1] ?? '';
       res.statusCode = 401;

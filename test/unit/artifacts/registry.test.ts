@@ -155,6 +155,23 @@ describe.skipIf(unavailable)('pulling from a real registry (crane registry serve
     expect(say.join('\n')).not.toContain(RegistryProxy.TOKEN);
   });
 
+  it('follows a redirect to another registry, authenticates there, and sends its token nowhere else', async () => {
+    const front = new RegistryProxy(() => registry.host);
+    front.requireToken = false;
+    front.redirectTo = proxy.host;
+    await front.start();
+    try {
+      const image = await pullImage(source(front.host, 'pause', '3.10.1'), {
+        arch: 'amd64',
+        cacheDir: join(work, 'redirected-cache'),
+      });
+      expect(image.configDigest).toBe(pushed['pause-amd64']!.configDigest);
+      expect(front.seenAuthorization).toEqual([]);
+    } finally {
+      await front.stop();
+    }
+  });
+
   it('writes a docker-archive that reads back: manifest.json, the config byte for byte, gzip layers by digest', async () => {
     const image = await pullImage(source(registry.host, 'coredns/coredns', 'v1.12.1'), {
       arch: 'amd64',
