@@ -1,12 +1,33 @@
 import type { Command } from 'commander';
-import { acquireLock } from '../engine/lock.js';
+import { jsonRenderer } from '../render/json.js';
+import { plainRenderer } from '../render/plain.js';
+import type { Renderer } from '../render/renderer.js';
+import { ttyRenderer } from '../render/tty.js';
 import { formatBackupList, takeBackup } from './backup.js';
-import { becomePassword, confirm, globals, interruptSignal, say } from './cli-helpers.js';
+import { becomePassword, confirm, globals, interruptSignal } from './cli-helpers.js';
 import { openCluster } from './context.js';
 import { addEtcd, delEtcd } from './membership.js';
-import { checkBackup, restoreCluster } from './restore.js';
+import { restoreCluster } from './restore.js';
 
-/** backup, restore. */
+/** Where a day-2 command's progress goes: stderr (stdout carries its result), or JSON lines on stdout. */
+function progress(cmd: Command): Renderer {
+  const { output = 'auto', verbose } = globals(cmd);
+  if (output === 'json') return jsonRenderer(process.stdout);
+  // A terminal that reports no width (a fresh pty, a serial console) would get one character per line.
+  const usableTerminal = process.stderr.isTTY && (process.stderr.columns ?? 0) > 0;
+  if (output === 'plain' || (output === 'auto' && (!usableTerminal || process.env.CI)))
+    return plainRenderer(process.stderr, { verbose });
+  return ttyRenderer(process.stderr);
+}
+
+/** A command's result on stdout: its lines, or one JSON line after the events with -o json. */
+function result(cmd: Command, text: string): void {
+  if (globals(cmd).output === 'json')
+    process.stdout.write(`${JSON.stringify({ type: 'result', message: text })}\n`);
+  else process.stdout.write(`${text}\n`);
+}
+
+/** backup, restore, add-etcd, del-etcd: each a playbook run by the engine (playbooks/<command>.yaml). */
 export function registerEtcdCommands(program: Command): void {
   program
     .command('backup')
@@ -22,21 +43,17 @@ export function registerEtcdCommands(program: Command): void {
         process.stdout.write(`${await formatBackupList(opened)}\n`);
         return;
       }
-      const lock = await acquireLock(opened.paths.lock, 'backup');
-      try {
-        const backup = await takeBackup(opened, {
-          note: options.note,
-          becomePassword: await becomePassword(cmd),
-          signal: interruptSignal(),
-          say,
-        });
-        const m = backup.manifest;
-        process.stdout.write(
-          `backup ${backup.name}: revision ${m.revision}, ${m.keyCount} keys, ${(m.snapshot.size / 1048576).toFixed(1)} MiB, from ${m.takenFrom}, in ${(backup.durationMs / 1000).toFixed(1)}s\n${backup.dir}\n`,
-        );
-      } finally {
-        await lock.release();
-      }
+      const backup = await takeBackup(opened, {
+        note: options.note,
+        becomePassword: await becomePassword(cmd),
+        signal: interruptSignal(),
+        display: progress(cmd),
+      });
+      const m = backup.manifest;
+      result(
+        cmd,
+        `backup ${backup.name}: revision ${m.revision}, ${m.keyCount} keys, ${(m.snapshot.size / 1048576).toFixed(1)} MiB, from ${m.takenFrom}, in ${(backup.durationMs / 1000).toFixed(1)}s\n${backup.dir}`,
+      );
     });
 
   program
@@ -54,41 +71,37 @@ export function registerEtcdCommands(program: Command): void {
         cmd: Command,
       ) => {
         const opened = await openCluster(cluster, globals(cmd));
-        // The lock first: no backup or restore may change the backups while this one is checked and used.
-        const lock = await acquireLock(opened.paths.lock, `restore ${selector}`);
-        try {
-          const backup = await checkBackup(opened, selector, options.force ?? false);
-          const m = backup.manifest;
-          const members = opened.loaded.inventory.hosts
-            .filter((h) => h.roles.includes('etcd'))
-            .map((h) => h.name);
-          process.stdout.write(
-            [
-              `restore plan for cluster ${m.cluster}:`,
-              `  backup     ${backup.name} (${m.createdAt}, revision ${m.revision}, ${m.keyCount} keys${m.note ? `, note: ${m.note}` : ''})`,
-              `  members    ${members.join(', ')}: etcd stopped, data replaced, old data kept aside`,
-              '  apiservers stopped during the restore and started after it, where running',
-              '  first      a safety snapshot of the current data, if the cluster answers',
-              '',
-            ].join('\n'),
-          );
-          if (!options.yes)
-            await confirm(
-              `this replaces etcd data on ${members.length} member(s). Type the cluster name (${m.cluster}) to go on: `,
-              m.cluster,
+        const members = opened.loaded.inventory.hosts
+          .filter((h) => h.roles.includes('etcd'))
+          .map((h) => h.name);
+        const restored = await restoreCluster(opened, selector, {
+          force: options.force ?? false,
+          becomePassword: await becomePassword(cmd),
+          signal: interruptSignal(),
+          display: progress(cmd),
+          approve: async (backup) => {
+            const m = backup.manifest;
+            process.stdout.write(
+              [
+                `restore plan for cluster ${m.cluster}:`,
+                `  backup     ${backup.name} (${m.createdAt}, revision ${m.revision}, ${m.keyCount} keys${m.note ? `, note: ${m.note}` : ''})`,
+                `  members    ${members.join(', ')}: etcd stopped, data replaced, old data kept aside`,
+                '  apiservers stopped during the restore and started after it, where running',
+                '  first      a safety snapshot of the current data, if the cluster answers',
+                '',
+              ].join('\n'),
             );
-          const result = await restoreCluster(opened, {
-            backup,
-            becomePassword: await becomePassword(cmd),
-            signal: interruptSignal(),
-            say,
-          });
-          process.stdout.write(
-            `restored ${backup.name}: revision ${result.revision}, ${result.keyCount} keys, all members healthy\nprevious data kept at:\n${result.keptAside.map((k) => `  ${k}`).join('\n')}\n`,
-          );
-        } finally {
-          await lock.release();
-        }
+            if (!options.yes)
+              await confirm(
+                `this replaces etcd data on ${members.length} member(s). Type the cluster name (${m.cluster}) to go on: `,
+                m.cluster,
+              );
+          },
+        });
+        result(
+          cmd,
+          `restored ${restored.backup.name}: revision ${restored.revision}, ${restored.keyCount} keys, all members healthy\nprevious data kept at:\n${restored.keptAside.map((k) => `  ${k}`).join('\n')}`,
+        );
       },
     );
 
@@ -101,22 +114,18 @@ export function registerEtcdCommands(program: Command): void {
     .argument('<hosts...>', 'host names')
     .action(async (cluster: string, hosts: string[], _o, cmd: Command) => {
       const opened = await openCluster(cluster, globals(cmd));
-      const lock = await acquireLock(opened.paths.lock, `add-etcd ${hosts.join(' ')}`);
-      try {
-        await addEtcd(opened, hosts, {
-          becomePassword: await becomePassword(cmd),
-          signal: interruptSignal(),
-          say,
-        });
-        process.stdout.write(
-          `etcd members now: ${opened.loaded.inventory.hosts
-            .filter((h) => h.roles.includes('etcd'))
-            .map((h) => h.name)
-            .join(', ')}\n`,
-        );
-      } finally {
-        await lock.release();
-      }
+      await addEtcd(opened, hosts, {
+        becomePassword: await becomePassword(cmd),
+        signal: interruptSignal(),
+        display: progress(cmd),
+      });
+      result(
+        cmd,
+        `etcd members now: ${opened.loaded.inventory.hosts
+          .filter((h) => h.roles.includes('etcd'))
+          .map((h) => h.name)
+          .join(', ')}`,
+      );
     });
 
   program
@@ -139,19 +148,17 @@ export function registerEtcdCommands(program: Command): void {
           `del-etcd plan: remove ${hosts.join(', ')} from etcd (snapshot first; data ${options.purge ? 'PURGED' : 'kept aside'}; inventory role removed, old inventory kept)\n`,
         );
         if (!options.yes) await confirm(`type the cluster name (${cluster}) to go on: `, cluster);
-        const lock = await acquireLock(opened.paths.lock, `del-etcd ${hosts.join(' ')}`);
-        try {
-          await delEtcd(opened, hosts, {
-            force: options.force,
-            purge: options.purge,
-            becomePassword: await becomePassword(cmd),
-            signal: interruptSignal(),
-            say,
-          });
-          process.stdout.write(`removed ${hosts.join(', ')} from etcd\n`);
-        } finally {
-          await lock.release();
-        }
+        const removed = await delEtcd(opened, hosts, {
+          force: options.force,
+          purge: options.purge,
+          becomePassword: await becomePassword(cmd),
+          signal: interruptSignal(),
+          display: progress(cmd),
+        });
+        result(
+          cmd,
+          `removed ${hosts.join(', ')} from etcd; the previous inventory is at ${removed.inventoryBackup}`,
+        );
       },
     );
 }

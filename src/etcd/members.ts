@@ -1,20 +1,7 @@
-import { z } from 'zod';
 import { PEER_PORT } from '../components/etcd.js';
 import { addressOfUrl, sameAddress } from '../inventory/net.js';
 import type { HostSpec } from '../inventory/schema.js';
-
-/** One entry of `etcdctl member list -w json` (IDs read as strings: they are uint64). */
-export const memberSchema = z
-  .object({
-    ID: z.union([z.number(), z.string()]).transform(String),
-    name: z.string().optional().default(''),
-    peerURLs: z.array(z.string()).default([]),
-    isLearner: z.boolean().optional().default(false),
-  })
-  .loose();
-export const memberListSchema = z.object({ members: z.array(memberSchema) });
-export const memberAddSchema = z.object({ member: memberSchema, members: z.array(memberSchema) }).loose();
-export type Member = z.output<typeof memberSchema>;
+import type { Member } from './ops.js';
 
 /** etcd prints member IDs as decimal in JSON; etcdctl takes them in hex. */
 export const hexId = (id: string) => BigInt(id).toString(16);

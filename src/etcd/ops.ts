@@ -27,11 +27,19 @@ const countSchema = z
     count: z.coerce.number().optional().default(0),
   })
   .loose();
-const memberListSchema = z.object({
-  members: z.array(
-    z.object({ name: z.string().optional().default(''), peerURLs: z.array(z.string()).default([]) }).loose(),
-  ),
-});
+/** One entry of `etcdctl member list -w json` (IDs read as strings: they are uint64; an unstarted member has no name). */
+export const memberSchema = z
+  .object({
+    ID: z.union([z.number(), z.string()]).transform(String),
+    name: z.string().optional().default(''),
+    peerURLs: z.array(z.string()).default([]),
+    clientURLs: z.array(z.string()).default([]),
+    isLearner: z.boolean().optional().default(false),
+  })
+  .loose();
+export const memberListSchema = z.object({ members: z.array(memberSchema) }).loose();
+export const memberAddSchema = z.object({ member: memberSchema, members: z.array(memberSchema) }).loose();
+export type Member = z.output<typeof memberSchema>;
 const statusSchema = z.array(z.object({ Status: z.object({ version: z.string() }).loose() }).loose());
 
 export type SnapshotStatus = z.output<typeof snapshotStatusSchema>;
@@ -41,7 +49,8 @@ export function parseEtcdJson(text: string): unknown {
   return JSON.parse(text.replace(/"(ID|id|cluster_id|member_id|leader)":(\d+)/g, '"$1":"$2"'));
 }
 
-function json<T>(schema: z.ZodType<T>, text: string, what: string): T {
+/** etcd's JSON output read with one of these schemas; anything else is an OperationError naming `what`. */
+export function readEtcdJson<T>(schema: z.ZodType<T>, text: string, what: string): T {
   try {
     return schema.parse(parseEtcdJson(text));
   } catch (cause) {
@@ -63,7 +72,7 @@ export async function memberHealth(
     ['sh', '-c', sh`${etcdctl(clientEndpoints(inv), 'endpoint', 'health', '-w', 'json')} 2>/dev/null`],
     { signal },
   );
-  const health = result.stdout.trim() ? json(healthSchema, result.stdout, 'endpoint health') : [];
+  const health = result.stdout.trim() ? readEtcdJson(healthSchema, result.stdout, 'endpoint health') : [];
   return healthByMember(health, etcdMembers(inv));
 }
 
@@ -111,12 +120,12 @@ export async function liveState(conn: SshConnection, signal?: AbortSignal): Prom
   const versionText = sections.get('status') ?? '';
   const countText = sections.get('count') ?? '';
   const membersText = sections.get('members') ?? '';
-  const count = json(countSchema, countText, 'the key count');
+  const count = readEtcdJson(countSchema, countText, 'the key count');
   return {
-    version: json(statusSchema, versionText, 'the endpoint status')[0]?.Status.version ?? 'unknown',
+    version: readEtcdJson(statusSchema, versionText, 'the endpoint status')[0]?.Status.version ?? 'unknown',
     revision: count.header.revision,
     keyCount: count.count,
-    members: json(memberListSchema, membersText, 'the member list')
+    members: readEtcdJson(memberListSchema, membersText, 'the member list')
       .members.map((m) => m.name)
       .sort(),
   };
@@ -140,7 +149,7 @@ export async function keyCountAt(
     'json',
   );
   const { stdout } = await conn.run(argv, { signal });
-  return json(countSchema, stdout, `the key count at revision ${revision}`).count;
+  return readEtcdJson(countSchema, stdout, `the key count at revision ${revision}`).count;
 }
 
 /** etcd 3.5 moved offline snapshot work to etcdutl; 3.4 has only etcdctl. */

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { z } from 'zod';
+import type { z } from 'zod';
 import {
   type Bootstrap,
   CLIENT_PORT,
@@ -16,10 +16,19 @@ import { once, oneAtATime } from '../engine/shared.js';
 import type { RunContext, Step, StepContext } from '../engine/step.js';
 import { render } from '../engine/template.js';
 import { OperationError } from '../errors.js';
-import { healthSchema as endpointHealthSchema, healthByMember, memberHealth } from '../etcd/ops.js';
+import {
+  healthByMember,
+  healthSchema,
+  memberHealth,
+  memberListSchema,
+  parseEtcdJson,
+  peerUrl,
+  readEtcdJson,
+} from '../etcd/ops.js';
 import { archOf, artifactsFor, binaryResources } from '../hostlib/artifacts.js';
 import { clusterMarker } from '../hostlib/marker.js';
 import { sectionedRead } from '../hostlib/sections.js';
+import { hostUrl } from '../inventory/net.js';
 import type { Inventory } from '../inventory/schema.js';
 import { CA, cas, ETCD_KUBESMITH_CLIENT, etcdCerts, etcdPeerCert, etcdServerCert } from '../pki/spec.js';
 import { ensurePki } from '../pki/store.js';
@@ -42,21 +51,6 @@ function pkiFor(ctx: RunContext) {
     return pki;
   });
 }
-
-const healthSchema = z.array(
-  z.object({ endpoint: z.string(), health: z.boolean(), error: z.string().optional() }).loose(),
-);
-const memberListSchema = z.object({
-  members: z.array(
-    z
-      .object({
-        name: z.string().optional().default(''),
-        peerURLs: z.array(z.string()).default([]),
-        clientURLs: z.array(z.string()).default([]),
-      })
-      .loose(),
-  ),
-});
 
 export const etcd: Step = {
   id: 'etcd',
@@ -143,23 +137,25 @@ export const etcd: Step = {
   },
   async verify(ctx) {
     // A member joining a running cluster is checked by the join itself (health, then promotion).
-    if (!ctx.host.roles.includes('etcd') || joining(ctx)) return;
+    if (!ctx.host.roles.includes('etcd') || joining(ctx)?.has(ctx.host.name)) return;
     const endpoints = clientEndpoints(ctx.inventory);
-    const script = [
-      sh`${etcdctl(endpoints, 'endpoint', 'health', '-w', 'json')} 2>/dev/null || true`,
-      "echo '@@members'",
-      sh`${etcdctl(endpoints, 'member', 'list', '-w', 'json')}`,
-    ].join('\n');
-    const { stdout } = await ctx.read(['sh', '-c', script]);
-    const [healthText = '[]', membersText = '{}'] = stdout.split('@@members\n');
-    const health = healthSchema.parse(JSON.parse(healthText.trim() || '[]'));
-    const sick = endpoints.filter((e) => !health.some((h) => h.endpoint === e && h.health));
+    const read = sectionedRead([
+      ['health', sh`${etcdctl(endpoints, 'endpoint', 'health', '-w', 'json')} 2>/dev/null || true`],
+      ['members', sh`${etcdctl(endpoints, 'member', 'list', '-w', 'json')}`],
+    ]);
+    const sections = read.parse((await ctx.read(['sh', '-c', read.script])).stdout);
+    const wanted = etcdMembers(ctx.inventory);
+    const health = healthByMember(
+      readEtcdJson(healthSchema, sections.get('health')?.trim() || '[]', 'endpoint health'),
+      wanted,
+    );
+    const sick = wanted.filter((m) => !health.get(m.name));
     if (sick.length)
-      throw new Error(`etcd members not healthy: ${sick.join(', ')}; see journalctl -u etcd on them`);
-    const members = memberListSchema.parse(JSON.parse(membersText)).members;
-    const want = etcdMembers(ctx.inventory)
-      .map((m) => `${m.name} https://${m.address}:${PEER_PORT}`)
-      .sort();
+      throw new Error(
+        `etcd members not healthy: ${sick.map((m) => hostUrl('https', m.address, CLIENT_PORT)).join(', ')}; see journalctl -u etcd on them`,
+      );
+    const members = readEtcdJson(memberListSchema, sections.get('members') ?? '', 'the member list').members;
+    const want = wanted.map((m) => `${m.name} ${peerUrl(m)}`).sort();
     const have = members.map((m) => `${m.name} ${m.peerURLs.join(',')}`).sort();
     if (want.join('\n') !== have.join('\n')) {
       throw new Error(
@@ -206,9 +202,9 @@ export function memberReading(inventory: Inventory): {
     script: read.script,
     parse(stdout) {
       const sections = read.parse(stdout);
-      let health: z.output<typeof endpointHealthSchema> = [];
+      let health: z.output<typeof healthSchema> = [];
       try {
-        health = endpointHealthSchema.parse(JSON.parse(sections.get('health')?.trim() || '[]'));
+        health = healthSchema.parse(parseEtcdJson(sections.get('health')?.trim() || '[]'));
       } catch {
         health = [];
       }

@@ -1,10 +1,33 @@
-import type { Step } from '../engine/step.js';
+import type { AnyStep } from '../engine/step.js';
 import { etcd } from './etcd.js';
+import { etcdJoin } from './etcd-join.js';
+import { etcdJoinPlan } from './etcd-join-plan.js';
+import { etcdLeave } from './etcd-leave.js';
+import { etcdLeaveInventory } from './etcd-leave-inventory.js';
+import { etcdLeavePlan } from './etcd-leave-plan.js';
+import { etcdRestore } from './etcd-restore.js';
+import { etcdRestoreVerify } from './etcd-restore-verify.js';
+import { etcdRetire } from './etcd-retire.js';
+import { etcdSnapshot } from './etcd-snapshot.js';
 import { images } from './images.js';
 import { prepare } from './prepare.js';
 import { runtime } from './runtime.js';
 
 /** Every step, by id. The playbooks in playbooks/*.yaml name these. */
-export const STEPS: ReadonlyMap<string, Step> = new Map(
-  [prepare, etcd, runtime, images].map((s) => [s.id, s]),
+export const STEPS: ReadonlyMap<string, AnyStep> = new Map(
+  [
+    prepare,
+    etcd,
+    runtime,
+    images,
+    etcdSnapshot,
+    etcdRestore,
+    etcdRestoreVerify,
+    etcdJoinPlan,
+    etcdJoin,
+    etcdLeavePlan,
+    etcdLeave,
+    etcdRetire,
+    etcdLeaveInventory,
+  ].map((s) => [s.id, s]),
 );

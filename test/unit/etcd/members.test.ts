@@ -7,13 +7,18 @@ import { InputError } from '../../../src/errors.js';
 import {
   joinAction,
   joiningInitialCluster,
-  type Member,
   memberLabel,
-  memberListSchema,
   memberOf,
   strangers,
 } from '../../../src/etcd/members.js';
-import { healthByMember, parseEtcdJson, peerUrl, snapshotRestoreArgv } from '../../../src/etcd/ops.js';
+import {
+  healthByMember,
+  type Member,
+  memberListSchema,
+  parseEtcdJson,
+  peerUrl,
+  snapshotRestoreArgv,
+} from '../../../src/etcd/ops.js';
 import { loadInventory, parseInventory } from '../../../src/inventory/load.js';
 import { inventorySchema } from '../../../src/inventory/schema.js';
 
