@@ -5,6 +5,7 @@ import type { HostSpec } from '../inventory/schema.js';
 import { applyResources } from './apply.js';
 import { runDeployStep } from './deploy-step.js';
 import type { ErrorInfo, EventSink, HostStatus, HostSummary, PlannedStep, RunSummary } from './events.js';
+import { excuseUnreachable } from './excused.js';
 import { mapLimit } from './limit.js';
 import { hostsFor, type PlaybookEntry } from './playbook.js';
 import { type ConnectOutput, errorInfo, HostPool } from './pool.js';
@@ -30,6 +31,8 @@ export interface RunOptions {
    * role alone); they are reported as skipped. Any other connect failure still stops the run.
    */
   skipUnreachable?: boolean;
+  /** Hosts the run may go on without when they cannot be reached (see excuseUnreachable). */
+  mayBeUnreachable?: readonly string[];
   concurrency?: number;
   becomePassword?: string;
   logFile?: string;
@@ -160,6 +163,7 @@ export async function runPlaybook(options: RunOptions): Promise<RunSummary> {
     return summary;
   };
 
+  if (options.mayBeUnreachable) excuseUnreachable(pool, options.mayBeUnreachable, summaries, sink);
   if (pool.failures.size > 0) {
     const refusals = options.skipUnreachable
       ? skipRefusals(pool.failures.keys(), pool.unreachable, involved)
