@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { link, mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
@@ -11,6 +12,8 @@ interface LockInfo {
   startedAt: string;
   /** Tells this run's lock from any other, so that release() removes only its own. */
   token?: string;
+  /** When the holder process started (see processStart): a reused pid is not the holder. */
+  processStart?: string;
 }
 
 /** A lock file that cannot be read as a whole holder is being written, unless it is older than this. */
@@ -23,6 +26,29 @@ function alive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** When a process started, in clock ticks since boot (/proc/PID/stat field 22); undefined without /proc. */
+export function processStart(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether the holder's process still runs: its pid is alive and, where both are known, started
+ * when the holder did. A SIGKILLed run's pid reused by another process (even by the next run
+ * itself, in a container's small pid space) does not keep its lock.
+ */
+function holderAlive(holder: LockInfo): boolean {
+  if (!alive(holder.pid)) return false;
+  if (holder.processStart === undefined) return true;
+  const now = processStart(holder.pid);
+  return now === undefined || now === holder.processStart;
 }
 
 export interface Lock {
@@ -93,7 +119,8 @@ async function takeOver(file: string, seen: Seen, written: string): Promise<bool
 /**
  * One run per cluster at a time. The lock file appears fully written (written aside, then
  * hard-linked into place, which fails if it exists). A lock left by a dead process on this
- * machine, or one that never got its content and is older than a minute, is taken over.
+ * machine (gone, or its pid now another process's), or one that never got its content and is
+ * older than a minute, is taken over.
  */
 export async function acquireLock(file: string, command: string): Promise<Lock> {
   await mkdir(dirname(file), { recursive: true });
@@ -104,6 +131,7 @@ export async function acquireLock(file: string, command: string): Promise<Lock> 
     command,
     startedAt: new Date().toISOString(),
     token,
+    processStart: processStart(process.pid),
   };
   const written = `${file}.${process.pid}.${token}.tmp`;
   await writeFile(written, `${JSON.stringify(mine)}\n`, { flag: 'wx', mode: 0o600 });
@@ -124,7 +152,7 @@ export async function acquireLock(file: string, command: string): Promise<Lock> 
           throw new LockedError(
             `another run is taking ${file} right now (the file is not complete yet); wait for it, or remove the file if no run is starting`,
           );
-      } else if (holder.host !== mine.host || alive(holder.pid)) {
+      } else if (holder.host !== mine.host || holderAlive(holder)) {
         throw new LockedError(
           `another run holds ${file}: '${holder.command}' (pid ${holder.pid} on ${holder.host}, since ${holder.startedAt}); wait for it, or remove the file if that process is gone`,
         );

@@ -4,7 +4,7 @@ import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { acquireLock } from '../../../src/engine/lock.js';
+import { acquireLock, processStart } from '../../../src/engine/lock.js';
 import { LockedError } from '../../../src/errors.js';
 
 describe('cluster lock', () => {
@@ -37,6 +37,32 @@ describe('cluster lock', () => {
     expect(JSON.parse(readFileSync(path, 'utf8'))).toMatchObject({ pid: process.pid });
     await lock.release();
     expect(readdirSync(dirname(path))).toEqual([]);
+  });
+
+  it('a holder whose pid now belongs to another process (here: this one) is gone: taken over', async () => {
+    const path = file();
+    const reused = {
+      pid: process.pid,
+      host: hostname(),
+      command: 'setup 03',
+      startedAt: '2026-01-01T00:00:00Z',
+    };
+    writeFileSync(path, JSON.stringify({ ...reused, processStart: '1' }));
+    const lock = await acquireLock(path, 'setup all');
+    expect(lock.tookOver).toMatchObject({ command: 'setup 03' });
+    await lock.release();
+    // The same pid with its own start time is a live holder.
+    const child = execa('sleep', ['30']);
+    try {
+      writeFileSync(
+        path,
+        JSON.stringify({ ...reused, pid: child.pid, processStart: processStart(child.pid!) }),
+      );
+      await expect(acquireLock(path, 'setup all')).rejects.toThrow(LockedError);
+    } finally {
+      child.kill();
+      await child.catch(() => undefined);
+    }
   });
 
   it('an empty or partly written lock is another run starting, not a stale lock', async () => {
