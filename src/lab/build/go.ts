@@ -89,6 +89,30 @@ export function wrapperGoMod(recipe: GoRecipe, replaces: string[]): string {
   return lines.join('\n');
 }
 
+/** The wrapper's `replace` lines: staging modules, sibling modules, then the recipe's own. */
+export function wrapperReplaces(recipe: GoRecipe, originGoMod: string): string[] {
+  const replaces: string[] = [];
+  if (recipe.replaceStagingOf)
+    for (const m of stagingModules(originGoMod))
+      replaces.push(`${m} => ${m} ${recipe.replaceStagingOf.version}`);
+  for (const m of recipe.pinSiblings ?? []) replaces.push(`${m} => ${m} ${recipe.moduleVersion}`);
+  replaces.push(...(recipe.replaces ?? []));
+  return replaces;
+}
+
+/** `go build -ldflags` of a recipe: stripped, its `-X` variables, then its extra linker flags. */
+export function linkerFlags(recipe: GoRecipe, commitTime: string): string {
+  const variables = Object.entries(recipe.variables ?? {}).map(
+    ([name, value]) => `-X ${name}=${value.replace('{commitTime}', commitTime)}`,
+  );
+  return ['-s', '-w', ...variables, ...(recipe.ldflags ?? [])].join(' ');
+}
+
+/** Where a bundle binary an image also carries is listed: `image-bin/<file name>`. */
+export function imageBinPath(bundlePath: string): string {
+  return `image-bin/${bundlePath.split('/').pop()}`;
+}
+
 const recordSchema = z.object({
   component: z.string(),
   version: z.string(),
@@ -139,24 +163,16 @@ export async function buildRecipe(recipe: GoRecipe, root: string): Promise<Built
   await mkdir(moduleDir, { recursive: true });
   await mkdir(out, { recursive: true });
   const origin = await moduleDownload(recipe.module, recipe.moduleVersion, moduleDir);
-  const replaces: string[] = [];
-  if (recipe.replaceStagingOf)
-    for (const m of stagingModules(origin.goMod))
-      replaces.push(`${m} => ${m} ${recipe.replaceStagingOf.version}`);
-  for (const m of recipe.pinSiblings ?? []) replaces.push(`${m} => ${m} ${recipe.moduleVersion}`);
-  await writeFile(join(moduleDir, 'go.mod'), wrapperGoMod(recipe, replaces));
+  await writeFile(join(moduleDir, 'go.mod'), wrapperGoMod(recipe, wrapperReplaces(recipe, origin.goMod)));
   // `go get` then `go build -mod=mod` resolve only what the binaries import; `go mod tidy`
   // would also want every test dependency, and some of those are not on the proxy.
   await go(recipe, 'go get', ['get', `${recipe.module}@${recipe.moduleVersion}`], moduleDir, log);
-  const variables = Object.entries(recipe.variables ?? {}).map(
-    ([name, value]) => `-X ${name}=${value.replace('{commitTime}', origin.time)}`,
-  );
   const args = [
     'build',
     '-trimpath',
     ...(recipe.tags?.length ? ['-tags', recipe.tags.join(',')] : []),
     '-ldflags',
-    ['-s', '-w', ...variables].join(' '),
+    linkerFlags(recipe, origin.time),
     '-o',
     `${out}/`,
     ...Object.keys(recipe.packages),
@@ -175,6 +191,16 @@ export async function buildRecipe(recipe: GoRecipe, root: string): Promise<Built
     await mkdir(join(localPath, '..'), { recursive: true });
     await rename(produced, localPath);
     files.push({ path, localPath, sha256: await sha256File(localPath), size: (await stat(localPath)).size });
+  }
+  for (const path of recipe.alsoForImages ?? []) {
+    const file = files.find((f) => f.path === path);
+    if (!file)
+      throw new BuildError(
+        `${recipe.component} ${recipe.version}`,
+        'go build',
+        `${path}: not a bundle path of this recipe`,
+      );
+    files.push({ ...file, path: imageBinPath(path) });
   }
   const done: BuiltComponent = {
     component: recipe.component,

@@ -20,7 +20,7 @@ import { LAB_IMAGES } from './recipes.js';
 
 /**
  * One Debian userland under the images that need one: e2e tests exec sh, curl, dig, nc and
- * ip in agnhost.
+ * ip in agnhost; flanneld execs iptables(-save/-restore) and nft.
  */
 const USERLAND_PACKAGES = [
   'curl',
@@ -29,6 +29,8 @@ const USERLAND_PACKAGES = [
   'netcat-openbsd',
   'iputils-ping',
   'ca-certificates',
+  'iptables',
+  'nftables',
 ];
 
 const ref = (image: { name: string; tag: string }) => `${image.name}:${image.tag}`;
@@ -92,8 +94,8 @@ async function debianPackageFiles(pkg: string, dir: string): Promise<string> {
   return join(work, 'root');
 }
 
-/** A shell image for test pods: Debian's static busybox with its applets linked. */
-async function busyboxImage(image: E2eImages['busybox'], dir: string): Promise<ImageArchive> {
+/** Debian's static busybox with its applets linked in /bin, and a passwd: the busybox image's one layer. */
+async function busyboxLayer(dir: string): Promise<{ file: string; diffId: string }> {
   const unpacked = await debianPackageFiles('busybox-static', dir);
   const root = join(dir, 'busybox-root');
   await rm(root, { recursive: true, force: true });
@@ -109,12 +111,77 @@ async function busyboxImage(image: E2eImages['busybox'], dir: string): Promise<I
   );
   await writeFile(join(root, 'etc', 'group'), 'root:x:0:\nnogroup:x:65534:\n');
   await rm(join(unpacked, '..'), { recursive: true, force: true });
-  const layer = await layerFromDirectory(root, join(dir, 'busybox-layer.tar'));
+  return layerFromDirectory(root, join(dir, 'busybox-layer.tar'));
+}
+
+/** A shell image for test pods. */
+async function busyboxImage(
+  image: E2eImages['busybox'],
+  layer: { file: string; diffId: string },
+  dir: string,
+): Promise<ImageArchive> {
   return writeImageArchive(
     ref(image),
     [layer],
     { entrypoint: [], cmd: ['sh'], env: ['PATH=/bin'] },
     join(dir, 'busybox.tar'),
+  );
+}
+
+/** A directory holding the given binaries at the given paths (mode 0755): an image's upper layer. */
+async function binariesLayer(
+  name: string,
+  files: Record<string, string>,
+  dir: string,
+): Promise<{ file: string; diffId: string }> {
+  const root = join(dir, `${name}-root`);
+  await rm(root, { recursive: true, force: true });
+  for (const [path, from] of Object.entries(files)) {
+    await mkdir(join(root, path, '..'), { recursive: true });
+    await copyFile(from, join(root, path));
+    await chmod(join(root, path), 0o755);
+  }
+  return layerFromDirectory(root, join(dir, `${name}-layer.tar`));
+}
+
+/**
+ * flannel as the manifest runs it: /opt/bin/flanneld and /opt/bin/install-conf over the
+ * Debian userland (flanneld execs iptables and nft; install-conf is run as an init container).
+ */
+async function flannelImage(binaries: ImageBinaries, dir: string): Promise<ImageArchive> {
+  const lower = await userlandLayer(dir);
+  const upper = await binariesLayer(
+    'flannel',
+    {
+      'opt/bin/flanneld': binary(binaries, 'flanneld'),
+      'opt/bin/install-conf': binary(binaries, 'install-conf'),
+    },
+    dir,
+  );
+  return writeImageArchive(
+    ref(LAB_IMAGES.flannel),
+    [lower, upper],
+    { entrypoint: ['/opt/bin/flanneld'] },
+    join(dir, 'flannel.tar'),
+  );
+}
+
+/**
+ * The manifest's flannel-cni-plugin image: its init container runs `cp -f /flannel
+ * /opt/cni/bin/flannel`, so /flannel over the busybox layer (cp). Under flannel-io's name,
+ * but /flannel is containernetworking/plugins v0.9.1's flannel plugin (recipes.ts).
+ */
+async function flannelCniImage(
+  binaries: ImageBinaries,
+  busybox: { file: string; diffId: string },
+  dir: string,
+): Promise<ImageArchive> {
+  const upper = await binariesLayer('flannel-cni', { flannel: binary(binaries, 'flannel') }, dir);
+  return writeImageArchive(
+    ref(LAB_IMAGES.flannelCni),
+    [busybox, upper],
+    { entrypoint: ['cp'], cmd: ['-f', '/flannel', '/opt/cni/bin/flannel'], env: ['PATH=/bin'] },
+    join(dir, 'flannel-cni.tar'),
   );
 }
 
@@ -214,12 +281,15 @@ export async function buildLabImages(
   const e2e = e2eImageTags(
     await readFile(join(inputs.kubernetesSource, 'test', 'utils', 'image', 'manifest.go'), 'utf8'),
   );
+  const busybox = await busyboxLayer(dir);
   return [
     await pauseImage(inputs.kubernetesSource, e2e.pause, dir),
     await agnhostImage(binary(binaries, 'agnhost'), e2e.agnhost, dir),
-    await busyboxImage(e2e.busybox, dir),
+    await busyboxImage(e2e.busybox, busybox, dir),
     // The upstream images run CoreDNS as root (it binds :53) and metrics-server as nobody.
     await binaryImage(LAB_IMAGES.coredns, binary(binaries, 'coredns'), dir, {}),
     await binaryImage(LAB_IMAGES.metricsServer, binary(binaries, 'metrics-server'), dir, { user: '65534' }),
+    await flannelImage(binaries, dir),
+    await flannelCniImage(binaries, busybox, dir),
   ];
 }

@@ -21,6 +21,12 @@ export interface GoRecipe {
   replaceStagingOf?: { module: string; version: string };
   /** Sibling modules of the same repository to pin to the same version (relative replaces upstream). */
   pinSiblings?: string[];
+  /** Further `replace` lines for the wrapper (`module => module version`): dependencies the proxy does not serve at the required version. */
+  replaces?: string[];
+  /** Extra linker flags after `-s -w -X …` (e.g. `-extldflags=-static` for a cgo binary put in an image). */
+  ldflags?: string[];
+  /** Bundle paths outside image-bin/ whose binary an image also carries: listed again as `image-bin/<file name>`. */
+  alsoForImages?: string[];
 }
 
 export const LAB_KUBERNETES_VERSIONS = ['1.34.4', '1.35.4'] as const;
@@ -72,6 +78,15 @@ const HELM = '3.19.0';
 /** kubeadm's CoreDNS for 1.34 (cmd/kubeadm/app/constants). */
 const COREDNS = '1.12.1';
 const METRICS_SERVER = '0.8.0';
+const FLANNEL = '0.28.9';
+/**
+ * The flannel CNI plugin: flannel-io/cni-plugin (what the manifest's flannel-cni-plugin
+ * image carries) is not on the proxy at v1.9.1-flannel*, so this is the same plugin from
+ * containernetworking/plugins v0.9.1, which still had plugins/meta/flannel (v1.0.1 has
+ * not). It speaks CNI 0.1.0 … 0.4.0; the manifest's conflist says 0.3.1.
+ */
+const FLANNEL_CNI = '0.9.1';
+const TENCENTCLOUD_SDK = 'github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud';
 
 export const COMPONENT_RECIPES: GoRecipe[] = [
   {
@@ -178,6 +193,34 @@ export const COMPONENT_RECIPES: GoRecipe[] = [
     packages: { 'sigs.k8s.io/metrics-server/cmd/metrics-server': 'image-bin/metrics-server' },
     variables: { 'k8s.io/component-base/version.gitVersion': `v${METRICS_SERVER}` },
   },
+  {
+    component: 'flannel',
+    version: FLANNEL,
+    module: 'github.com/flannel-io/flannel',
+    moduleVersion: `v${FLANNEL}`,
+    packages: {
+      'github.com/flannel-io/flannel': 'image-bin/flanneld',
+      'github.com/flannel-io/flannel/cmd/install_conf': 'image-bin/install-conf',
+    },
+    // The udp backend is cgo; upstream links flanneld statically on amd64 (its Makefile).
+    cgo: true,
+    ldflags: ['-extldflags=-static'],
+    variables: { 'github.com/flannel-io/flannel/pkg/version.Version': `v${FLANNEL}` },
+    // flannel requires the Tencent Cloud SDK at v1.3.149, not on the proxy; its tencentvpc
+    // backend compiles against v1.0.1000 (served) unchanged.
+    replaces: ['common', 'vpc'].map((m) => `${TENCENTCLOUD_SDK}/${m} => ${TENCENTCLOUD_SDK}/${m} v1.0.1000`),
+  },
+  {
+    component: 'flannel-cni',
+    version: FLANNEL_CNI,
+    module: 'github.com/containernetworking/plugins',
+    moduleVersion: `v${FLANNEL_CNI}`,
+    packages: { 'github.com/containernetworking/plugins/plugins/meta/flannel': 'cni/bin/flannel' },
+    variables: {
+      'github.com/containernetworking/plugins/pkg/utils/buildversion.BuildVersion': `v${FLANNEL_CNI}`,
+    },
+    alsoForImages: ['cni/bin/flannel'],
+  },
 ];
 
 /**
@@ -188,4 +231,7 @@ export const COMPONENT_RECIPES: GoRecipe[] = [
 export const LAB_IMAGES = {
   coredns: { name: 'registry.k8s.io/coredns/coredns', tag: `v${COREDNS}` },
   metricsServer: { name: 'registry.k8s.io/metrics-server/metrics-server', tag: `v${METRICS_SERVER}` },
+  flannel: { name: 'ghcr.io/flannel-io/flannel', tag: `v${FLANNEL}` },
+  /** The manifest's name; inside is containernetworking/plugins v0.9.1's flannel (FLANNEL_CNI). */
+  flannelCni: { name: 'ghcr.io/flannel-io/flannel-cni-plugin', tag: 'v1.9.1-flannel3' },
 } as const;

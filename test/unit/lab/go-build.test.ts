@@ -1,7 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import { BuildError, defaultExecName, stagingModules, wrapperGoMod } from '../../../src/lab/build/go.js';
+import {
+  BuildError,
+  defaultExecName,
+  imageBinPath,
+  linkerFlags,
+  stagingModules,
+  wrapperGoMod,
+  wrapperReplaces,
+} from '../../../src/lab/build/go.js';
 import { e2eImageTags } from '../../../src/lab/build/images.js';
-import { COMPONENT_RECIPES, kubernetesRecipe } from '../../../src/lab/build/recipes.js';
+import {
+  COMPONENT_RECIPES,
+  type GoRecipe,
+  kubernetesRecipe,
+  LAB_IMAGES,
+} from '../../../src/lab/build/recipes.js';
+
+const recipe = (component: string): GoRecipe => {
+  const found = COMPONENT_RECIPES.find((r) => r.component === component);
+  if (!found) throw new Error(`no ${component} recipe`);
+  return found;
+};
 
 const KUBERNETES_GO_MOD = `module k8s.io/kubernetes
 
@@ -49,11 +68,73 @@ describe('building from Go modules', () => {
     const paths = [...COMPONENT_RECIPES, kubernetesRecipe('1.34.4')].flatMap((r) =>
       Object.values(r.packages),
     );
-    expect(new Set(paths).size).toBe(paths.length);
-    for (const recipe of COMPONENT_RECIPES) {
-      const names = Object.keys(recipe.packages).map(defaultExecName);
-      expect(new Set(names).size, recipe.component).toBe(names.length);
+    const imagePaths = COMPONENT_RECIPES.flatMap((r) => (r.alsoForImages ?? []).map(imageBinPath));
+    const all = [...paths, ...imagePaths];
+    expect(new Set(all).size).toBe(all.length);
+    for (const r of COMPONENT_RECIPES) {
+      const names = Object.keys(r.packages).map(defaultExecName);
+      expect(new Set(names).size, r.component).toBe(names.length);
+      for (const path of r.alsoForImages ?? [])
+        expect(Object.values(r.packages), r.component).toContain(path);
     }
+  });
+
+  it('keeps the staging and sibling replaces, then adds the recipe replaces', () => {
+    const kubernetes = wrapperReplaces(kubernetesRecipe('1.34.4'), KUBERNETES_GO_MOD);
+    expect(kubernetes).toEqual([
+      'k8s.io/api => k8s.io/api v0.34.4',
+      'k8s.io/kubectl => k8s.io/kubectl v0.34.4',
+      'k8s.io/cri-client => k8s.io/cri-client v0.34.4',
+    ]);
+    expect(wrapperReplaces(recipe('etcd'), '')).toContain(
+      'go.etcd.io/etcd/api/v3 => go.etcd.io/etcd/api/v3 v3.6.16',
+    );
+    expect(wrapperReplaces(recipe('containerd'), '')).toEqual([]);
+  });
+
+  it('builds flanneld against the Tencent Cloud SDK the proxy serves, statically with cgo', () => {
+    const flannel = recipe('flannel');
+    const sdk = 'github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud';
+    const text = wrapperGoMod(flannel, wrapperReplaces(flannel, ''));
+    expect(text).toContain('require github.com/flannel-io/flannel v0.28.9');
+    expect(text).toContain(`replace ${sdk}/common => ${sdk}/common v1.0.1000`);
+    expect(text).toContain(`replace ${sdk}/vpc => ${sdk}/vpc v1.0.1000`);
+    expect(flannel.cgo).toBe(true);
+    expect(linkerFlags(flannel, '2025-01-01T00:00:00Z')).toBe(
+      '-s -w -X github.com/flannel-io/flannel/pkg/version.Version=v0.28.9 -extldflags=-static',
+    );
+    expect(Object.values(flannel.packages)).toEqual(['image-bin/flanneld', 'image-bin/install-conf']);
+    expect(Object.keys(flannel.packages).map(defaultExecName)).toEqual(['flannel', 'install_conf']);
+  });
+
+  it('puts the flannel CNI plugin in cni/bin and in the images, from containernetworking/plugins v0.9.1', () => {
+    const cni = recipe('flannel-cni');
+    expect(`${cni.module}@${cni.moduleVersion}`).toBe('github.com/containernetworking/plugins@v0.9.1');
+    expect(cni.packages).toEqual({
+      'github.com/containernetworking/plugins/plugins/meta/flannel': 'cni/bin/flannel',
+    });
+    expect(cni.alsoForImages).toEqual(['cni/bin/flannel']);
+    expect(imageBinPath('cni/bin/flannel')).toBe('image-bin/flannel');
+    expect(cni.cgo).toBeFalsy();
+    expect(linkerFlags(cni, '')).toBe(
+      '-s -w -X github.com/containernetworking/plugins/pkg/utils/buildversion.BuildVersion=v0.9.1',
+    );
+  });
+
+  it('lists the {commitTime} variable with the module time and no extra linker flags by default', () => {
+    expect(linkerFlags(kubernetesRecipe('1.34.4'), 'T0')).toContain(
+      '-X k8s.io/component-base/version.buildDate=T0',
+    );
+    expect(linkerFlags(recipe('helm'), 'T0')).toBe(
+      '-s -w -X helm.sh/helm/v3/internal/version.version=v3.19.0',
+    );
+  });
+
+  it('names the flannel images as the upstream manifest does', () => {
+    expect(`${LAB_IMAGES.flannel.name}:${LAB_IMAGES.flannel.tag}`).toBe('ghcr.io/flannel-io/flannel:v0.28.9');
+    expect(`${LAB_IMAGES.flannelCni.name}:${LAB_IMAGES.flannelCni.tag}`).toBe(
+      'ghcr.io/flannel-io/flannel-cni-plugin:v1.9.1-flannel3',
+    );
   });
 
   it('a failed build names the component and shows the tail of the go output', () => {
