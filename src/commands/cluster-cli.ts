@@ -121,7 +121,7 @@ export function registerClusterCommands(program: Command): void {
   program
     .command('download')
     .description(
-      'fetch and verify every artifact of the cluster version into the cache; --bundle writes an offline bundle',
+      'fetch and verify every artifact of the cluster version into the cache; --bundle writes an offline bundle, with the container images',
     )
     .argument('[cluster]', 'cluster name (or use -i FILE)')
     .option('--arch <list>', 'architectures (amd64,arm64)', 'amd64')
