@@ -99,6 +99,8 @@ export async function delEtcd(
     paths: cluster.paths,
     loaded: next,
     only: all.map((h) => h.name),
+    // Removing a dead member is what del-etcd is for: a removed host that cannot be reached is left out.
+    mayBeUnreachable: names,
     registry: STEPS,
     display: options.display,
     data,

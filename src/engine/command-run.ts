@@ -33,6 +33,8 @@ export interface CommandRunOptions {
   display: Renderer;
   data: RunData;
   only?: readonly string[];
+  /** Hosts the run may go on without when they cannot be reached (RunOptions.mayBeUnreachable). */
+  mayBeUnreachable?: readonly string[];
   becomePassword?: string;
   signal?: AbortSignal;
   /** Runs under the lock before any host is connected: checks that must not race another run, a confirmation. */
@@ -71,6 +73,7 @@ export async function runCommandPlaybook(options: CommandRunOptions): Promise<Ru
       sink: renderer.sink,
       signal: options.signal,
       only: options.only,
+      mayBeUnreachable: options.mayBeUnreachable,
       becomePassword: options.becomePassword,
       logFile,
       shared: sharedWith(options.data),

@@ -1,4 +1,4 @@
-import { etcdMembers } from '../components/etcd.js';
+import { ETCD_PATHS, etcdMembers } from '../components/etcd.js';
 import { runData } from '../engine/run-data.js';
 import type { DeployStep } from '../engine/step.js';
 import { InputError } from '../errors.js';
@@ -29,6 +29,12 @@ export const etcdLeavePlan: DeployStep = {
     const toRemove = leaving.filter((h) => memberOf(h, current));
     for (const h of leaving.filter((x) => !toRemove.includes(x)))
       ctx.log(`${h.name} is no longer an etcd member: only retired and dropped from the inventory`);
+    const connected = new Set(ctx.hosts.map((h) => h.name));
+    const dataDir = ctx.inventory.etcd.dataDir;
+    for (const h of leaving.filter((x) => !connected.has(x.name)))
+      ctx.log(
+        `${h.name} is unreachable: it is removed all the same; there, stop and disable etcd, move ${dataDir}/member aside and delete ${ETCD_PATHS.pki} (its keys are credentials) by hand`,
+      );
     const refusal = removalRefusal({
       members: current.map((m) => memberLabel(m, all)),
       healthy,

@@ -23,9 +23,11 @@ describe.skipIf(unavailable)('deploy-machine phases in the engine', () => {
   beforeAll(async () => {
     sshd = await TestSshd.start(ADDRESSES);
     work = mkdtempSync(join(tmpdir(), 'ks-phases-'));
-    const hosts = ADDRESSES.map(
-      (a, i) => `  - { name: h${i + 1}, address: ${a}, roles: [etcd, master] }`,
-    ).join('\n');
+    const hosts = [
+      ...ADDRESSES.map((a, i) => `  - { name: h${i + 1}, address: ${a}, roles: [etcd, master] }`),
+      // Nothing listens there: connection refused.
+      '  - { name: gone, address: 127.0.0.4, roles: [master] }',
+    ].join('\n');
     const text = `cluster: { name: phases }\nssh: { port: ${sshd.port}, identityFile: ${sshd.clientKey}, concurrency: 3 }\nhosts:\n${hosts}\n`;
     loaded = await parseInventory(text, join(work, 'inventory.yaml'), { allowEvenEtcd: true });
   });
@@ -41,7 +43,7 @@ describe.skipIf(unavailable)('deploy-machine phases in the engine', () => {
       loaded,
       clusterDir: work,
       knownHostsFile: join(work, 'known_hosts'),
-      entries: steps.map((s) => ({ step: s.id, hosts: 'etcd' as const })),
+      entries: steps.map((s) => ({ step: s.id, hosts: extra.only ? ('all' as const) : ('etcd' as const) })),
       registry: new Map(steps.map((s) => [s.id, s])),
       sink: (e) => events.push(e),
       shared: sharedWith(data),
@@ -136,5 +138,36 @@ describe.skipIf(unavailable)('deploy-machine phases in the engine', () => {
     const done = await run([first, next], new RunData()).summary;
     expect(done.failed).toBe(1);
     expect(seen).toEqual([]);
+  });
+
+  it('goes on without a named host that cannot be reached (del-etcd: the dead member it removes), and only that one', async () => {
+    const seen: string[][] = [];
+    const phase: DeployStep = {
+      id: 'phase',
+      title: 'phase',
+      onDeployMachine: true,
+      async run(ctx) {
+        seen.push(ctx.hosts.map((h) => h.name));
+      },
+    };
+    const only = ['h1', 'h2', 'gone'];
+    const excused = run([phase], new RunData(), { only, mayBeUnreachable: ['gone'] });
+    const done = await excused.summary;
+    expect(done.failed).toBe(0);
+    expect(done.hosts.find((h) => h.host === 'gone')).toMatchObject({
+      status: 'skipped',
+      failedStep: 'connect',
+    });
+    expect(seen).toEqual([['h1', 'h2']]);
+    expect(excused.events).toContainEqual({
+      type: 'run-log',
+      message: 'going on without unreachable gone: no step runs there',
+    });
+    const strict = await run([phase], new RunData(), { only }).summary;
+    expect(strict.hosts.find((h) => h.host === 'gone')).toMatchObject({
+      status: 'failed',
+      failedStep: 'connect',
+    });
+    expect(seen).toHaveLength(1);
   });
 });
