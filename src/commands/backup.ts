@@ -1,3 +1,4 @@
+import { etcdMembers } from '../components/etcd.js';
 import { runCommandPlaybook } from '../engine/command-run.js';
 import { RunData } from '../engine/run-data.js';
 import { listBackups } from '../etcd/backups.js';
@@ -34,6 +35,8 @@ export async function takeBackup(
     registry: STEPS,
     display: options.display,
     data,
+    // A backup is most wanted when a member is down: one reachable, healthy member is enough.
+    mayBeUnreachable: etcdMembers(cluster.loaded.inventory).map((h) => h.name),
     becomePassword: options.becomePassword,
     signal: options.signal,
   });

@@ -81,7 +81,7 @@ export async function runCommandPlaybook(options: CommandRunOptions): Promise<Ru
     });
     await renderer.close();
     if (summary.interrupted) throw new InterruptedError();
-    if (summary.failed > 0) throw failureOf(summary, options.data);
+    if (summary.failed > 0 || options.data.failures.length > 0) throw failureOf(summary, options.data);
     return summary;
   } finally {
     const closing = log;

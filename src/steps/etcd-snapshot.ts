@@ -19,6 +19,12 @@ export const etcdSnapshot: DeployStep = {
     const request = data.get(SNAPSHOT_REQUEST);
     if (!request) return ctx.log('nothing to change: no snapshot needed');
     const anchor = data.get(ANCHOR)?.name;
+    if (!ctx.hosts.some((h) => h.roles.includes('etcd')))
+      throw new SshError(
+        '?',
+        'other',
+        'cannot take a snapshot: no etcd member could be reached over SSH (see the connect lines above)',
+      );
     const place = {
       inventory: ctx.inventory,
       inventoryFile: ctx.inventoryFile,
