@@ -108,7 +108,7 @@ export function hostFindings(
   if (marker && !ours)
     add(
       'block',
-      `${host.name} belongs to another kubesmith cluster: ${CLUSTER_MARKER} says '${marker.name}'${marker.id ? ` with id ${marker.id}` : ''}, this cluster is '${identity.name}'${'id' in identity ? ` with id ${identity.id}` : ''}; if that cluster is gone, reset ${host.name} (stop its services, delete ${CLUSTER_MARKER}) or use another host`,
+      `${host.name} belongs to another kubesmith cluster: ${CLUSTER_MARKER} says '${marker.name}'${marker.id ? ` with id ${marker.id}` : ''}, this cluster is '${identity.name}'${'id' in identity ? ` with id ${identity.id}` : ''}; if that cluster is gone, reset ${host.name} (stop its services, delete ${CLUSTER_MARKER}) or use another host${marker.name === identity.name ? `; if it is this cluster and this deploy machine lost or re-made clusters/${identity.name}/cluster-id, copy cluster-id back from a backup folder (clusters/${identity.name}/backups/<time>/cluster-id) instead` : ''}`,
     );
   for (const port of facts.listeningPorts) {
     const use = PORTS[port];

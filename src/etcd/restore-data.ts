@@ -65,8 +65,17 @@ export async function replaceData(r: DataReplacement): Promise<void> {
     await onEvery(members, (m) => run(m.name, 'systemctl stop etcd', false));
     const back = await onEvery(members, (m) => run(m.name, swapBackScript(dirs, stamp), false));
     await onEvery(members, (m) => run(m.name, sh`rm -f ${REMOTE_SNAPSHOT}`, false));
-    if (back.size)
-      return `putting the old data back failed (${listed(back)}); etcd left stopped: see ${restorePaths(dirs, stamp).asideMember} on those members`;
+    if (back.size) {
+      const withOldData = members.filter((m) => !back.has(m.name));
+      const stuck = `putting the old data back failed (${listed(back)}); etcd left stopped there: see ${restorePaths(dirs, stamp).asideMember} on those members`;
+      // The members whose old data is back still form a cluster if they are a majority: serve.
+      if (withOldData.length <= members.length / 2)
+        return `${stuck}; too few members have their old data back for a quorum, so etcd stays stopped everywhere`;
+      const started = await onEvery(withOldData, (m) =>
+        run(m.name, 'systemctl start --no-block etcd', false),
+      );
+      return `${stuck}; ${withOldData.length - started.size} member(s) with their old data back were started again`;
+    }
     const started = await startEtcd();
     const healthy = started.size ? started : await waitHealthy();
     return healthy.size
@@ -82,7 +91,15 @@ export async function replaceData(r: DataReplacement): Promise<void> {
   const local = join(backup.dir, backup.manifest.snapshot.file);
   const prepared = await onEvery(members, async (m) => {
     const conn = r.conn(m.name);
-    await conn.run(['mkdir', '-p', REMOTE_DIR], { signal });
+    // A copy of every Secret: a private directory, and nothing left there by a killed run.
+    await conn.run(
+      [
+        'sh',
+        '-c',
+        sh`mkdir -p -m 700 ${REMOTE_DIR} && chmod 700 ${REMOTE_DIR} && rm -f ${REMOTE_DIR}/*.db ${REMOTE_DIR}/.*.kubesmith-*`,
+      ],
+      { signal },
+    );
     await conn.upload({ localPath: local }, REMOTE_SNAPSHOT, { mode: 0o600, signal });
     const sum = await conn.run(['sha256sum', REMOTE_SNAPSHOT], { signal });
     if (sum.stdout.split(/\s+/)[0] !== backup.manifest.snapshot.sha256)

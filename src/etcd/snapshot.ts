@@ -2,6 +2,7 @@ import { copyFile, cp, mkdir, rename, rm, stat, writeFile } from 'node:fs/promis
 import { join } from 'node:path';
 import { sha256File } from '../artifacts/bundle.js';
 import { InterruptedError, NoHealthyMemberError, OperationError } from '../errors.js';
+import { clusterIdFile } from '../hostlib/marker.js';
 import type { HostSpec, Inventory } from '../inventory/schema.js';
 import { sh } from '../transport/quote.js';
 import type { SshConnection } from '../transport/ssh.js';
@@ -104,6 +105,12 @@ export async function takeSnapshot(place: SnapshotPlace, request: SnapshotReques
     });
     await cp(join(place.clusterDir, 'pki'), join(staging, 'pki'), { recursive: true });
     await copyFile(place.inventoryFile, join(staging, 'inventory.yaml'));
+    // The hosts' markers carry this id: a deploy machine rebuilt from this folder needs it back.
+    await copyFile(clusterIdFile(place.clusterDir), join(staging, 'cluster-id')).catch(
+      (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+      },
+    );
     const dir = join(backups, name);
     await rename(staging, dir);
     const removed = request.prune ? await pruneBackups(backups, inventory.etcd.backupsToKeep) : [];
@@ -129,7 +136,8 @@ async function saveAndFetch(
       [
         'sh',
         '-c',
-        sh`mkdir -p ${REMOTE_DIR} && ${snapshotSaveArgv(remote)} >/dev/null && sha256sum ${remote}`,
+        // A copy of every Secret: a private directory, and no copy left there by a killed run.
+        sh`mkdir -p -m 700 ${REMOTE_DIR} && chmod 700 ${REMOTE_DIR} && rm -f ${REMOTE_DIR}/snapshot-*.db* && ${snapshotSaveArgv(remote)} >/dev/null && sha256sum ${remote}`,
       ],
       { signal, hint: `is ${REMOTE_DIR} on ${conn.target.name} out of space? (df -h ${REMOTE_DIR})` },
     );

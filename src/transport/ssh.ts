@@ -366,8 +366,11 @@ export class SshConnection {
     const owner = `${options.owner ?? 'root'}:${options.group ?? options.owner ?? 'root'}`;
     const move = sh`chmod ${mode} ${staged} && chown ${owner} ${staged} && mv -f ${staged} ${dest}`;
     const sha256 = this.sentSha256.get(staged);
+    if (sha256 === undefined)
+      throw new Error(`${staged} was not staged by this connection; nothing to verify it against`);
+    this.sentSha256.delete(staged);
     // `|| exit 1`: set -e ignores a failure inside an && list, and the script would go on.
-    return `${sha256 === undefined ? move : `${verifyShell(staged, dest, sha256)} && ${move}`} || exit 1`;
+    return `${verifyShell(staged, dest, sha256)} && ${move} || exit 1`;
   }
 
   /**

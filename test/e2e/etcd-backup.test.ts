@@ -56,7 +56,12 @@ for (const walDir of ['', '/var/lib/etcd-wal']) {
       });
       expect(existsSync(join(backups, name!, 'pki', 'etcd', 'ca.key'))).toBe(true);
       expect(existsSync(join(backups, name!, 'inventory.yaml'))).toBe(true);
+      // The id the hosts' markers carry: a deploy machine rebuilt from this folder needs it.
+      expect(readFileSync(join(backups, name!, 'cluster-id'), 'utf8')).toBe(
+        readFileSync(join(shell.clusterDir, 'cluster-id'), 'utf8'),
+      );
       expect(await shell.run(0, 'ls -A /var/lib/kubesmith-backup')).toBe('');
+      expect(await shell.run(0, 'stat -c %a /var/lib/kubesmith-backup')).toBe('700');
       const list = await kubesmith('backup', LAB, '--list');
       expect(list.stdout).toContain(name!);
     });

@@ -76,11 +76,14 @@ describe('preflight', () => {
       expect(refused).toMatch(/m1 belongs to another kubesmith cluster/);
       expect(refused).toContain(`id ${'b'.repeat(32)}`);
       expect(refused).toMatch(/delete \/etc\/kubesmith\/cluster-name/);
+      // The same name with another id may be this cluster after the deploy machine lost its id.
+      expect(refused).toMatch(/copy cluster-id back from a backup folder/);
       expect(judged(other, [22]).join()).toMatch(/another kubesmith cluster/);
     });
 
     it('refuses a host marked by a cluster of another name, even with no port in use', () => {
       expect(judged('prod\n', [22]).join()).toMatch(/says 'prod'/);
+      expect(judged('prod\n', [22]).join()).not.toMatch(/copy cluster-id back/);
     });
 
     it('accepts a marker from before cluster ids (name only), which the steps then rewrite with the id', () => {
