@@ -37,6 +37,9 @@ export function sudoWithPassword(argv: Argv, markers: SudoMarkers): string {
   ]);
 }
 
+/** How long sudo may take to ask for the password (or start the command). */
+export const SUDO_HANDSHAKE_MS = 30_000;
+
 export interface SudoHandshake {
   /** Resolves true once the command runs (stdin may flow), false if the channel ended before. */
   running: Promise<boolean>;
@@ -54,6 +57,7 @@ export function sudoHandshake(
   password: string,
   markers: SudoMarkers,
   stderr: (chunk: Buffer) => void,
+  handshakeMs = SUDO_HANDSHAKE_MS,
 ): SudoHandshake {
   let preamble = '';
   let sent = 0;
@@ -88,6 +92,20 @@ export function sudoHandshake(
     settle(true);
   };
   channel.stderr.on('data', onData);
+  // A sudo that neither shows our prompt nor starts the command (a PAM prompt of its own,
+  // 2FA) would hold the command until its timeout: give up on it early, saying why.
+  const deadline = setTimeout(() => {
+    if (done) return;
+    flush(
+      `${preamble}sudo neither asked for the password with kubesmith's prompt nor started the command within ${handshakeMs / 1000} s (a PAM prompt kubesmith cannot answer?)\n`,
+    );
+    preamble = '';
+    done = true;
+    settle(false);
+    channel.close();
+  }, handshakeMs);
+  deadline.unref();
+  running.then(() => clearTimeout(deadline));
   channel.once('close', () => {
     if (!done) {
       done = true;
