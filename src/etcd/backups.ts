@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -41,6 +42,15 @@ export function backupName(date = new Date()): string {
     .toISOString()
     .replace(/\.\d+Z$/, 'Z')
     .replace(/:/g, '-');
+}
+
+/** A backup name not taken yet: two backups within one second (a backup, then a restore's safety snapshot) get -2, -3, … */
+export function freeBackupName(backupsDir: string, date = new Date()): string {
+  const base = backupName(date);
+  for (let n = 1; ; n++) {
+    const name = n === 1 ? base : `${base}-${n}`;
+    if (!existsSync(join(backupsDir, name)) && !existsSync(join(backupsDir, `.${name}.partial`))) return name;
+  }
 }
 
 export async function readBackup(backupsDir: string, name: string): Promise<Backup> {

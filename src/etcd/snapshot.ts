@@ -7,7 +7,7 @@ import type { HostSpec, Inventory } from '../inventory/schema.js';
 import { sh } from '../transport/quote.js';
 import type { SshConnection } from '../transport/ssh.js';
 import { VERSION } from '../version.js';
-import { type Backup, type BackupManifest, backupName, pruneBackups } from './backups.js';
+import { type Backup, type BackupManifest, freeBackupName, pruneBackups } from './backups.js';
 import { fetchRemoteFile } from './fetch.js';
 import { localSnapshotStatus } from './local-tool.js';
 import { keyCountAt, liveState, memberHealth, snapshotSaveArgv } from './ops.js';
@@ -46,7 +46,7 @@ export async function takeSnapshot(place: SnapshotPlace, request: SnapshotReques
   const started = performance.now();
   const { inventory, signal, say } = place;
   const backups = join(place.clusterDir, 'backups');
-  const name = backupName();
+  const name = freeBackupName(backups);
   const staging = join(backups, `.${name}.partial`);
   try {
     const health = await memberHealth(place.conn(place.members[0]!.name), inventory, signal);

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { latestBackup } from '../../../src/etcd/backups.js';
+import { freeBackupName, latestBackup } from '../../../src/etcd/backups.js';
 
 function backup(dir: string, name: string, safety?: boolean) {
   mkdirSync(join(dir, name));
@@ -35,5 +35,21 @@ describe('restore latest', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ks-backups-'));
     backup(dir, '2026-01-03T00-00-00Z', true);
     expect(await latestBackup(dir)).toBeUndefined();
+  });
+});
+
+describe('backup names', () => {
+  it('two backups within one second get distinct names, and the later one counts as newer', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ks-backups-'));
+    const at = new Date('2026-11-29T17:01:08.123Z');
+    const first = freeBackupName(dir, at);
+    expect(first).toBe('2026-11-29T17-01-08Z');
+    backup(dir, first);
+    const second = freeBackupName(dir, at);
+    expect(second).toBe('2026-11-29T17-01-08Z-2');
+    backup(dir, second, false);
+    expect((await latestBackup(dir))?.name).toBe(second);
+    mkdirSync(join(dir, `.${freeBackupName(dir, at)}.partial`));
+    expect(freeBackupName(dir, at)).toBe('2026-11-29T17-01-08Z-4');
   });
 });
