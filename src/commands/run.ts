@@ -1,11 +1,11 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { RunSummary } from '../engine/events.js';
+import { hostsFailed, type RunSummary } from '../engine/events.js';
 import { acquireLock } from '../engine/lock.js';
 import { loadPlaybook, selectSteps } from '../engine/playbook.js';
 import { runPlaybook } from '../engine/runner.js';
-import { InterruptedError, StepFailedError } from '../errors.js';
+import { InterruptedError } from '../errors.js';
 import { FACTS_SCRIPT, factsByHost } from '../facts.js';
 import { refusals } from '../preflight.js';
 import { plainRenderer } from '../render/plain.js';
@@ -71,17 +71,7 @@ export async function runPlaybookCommand(
     });
     await renderer.close();
     if (summary.interrupted) throw new InterruptedError();
-    if (summary.failed > 0) {
-      throw new StepFailedError(
-        summary.hosts
-          .filter((h) => h.status === 'failed')
-          .map((h) => ({
-            host: h.host,
-            step: h.failedStep ?? '?',
-            error: new Error(h.error?.message ?? 'failed'),
-          })),
-      );
-    }
+    if (summary.failed > 0) throw hostsFailed(summary);
     return summary;
   } finally {
     await new Promise((r) => log.end(r));

@@ -1,19 +1,12 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  InputError,
-  InterruptedError,
-  OperationError,
-  RemoteCommandError,
-  SshError,
-  StepFailedError,
-} from '../errors.js';
+import { InputError, InterruptedError, OperationError, RemoteCommandError, SshError } from '../errors.js';
 import type { ClusterPaths } from '../home.js';
 import type { LoadedInventory } from '../inventory/load.js';
 import { plainRenderer } from '../render/plain.js';
 import { fanOut, type Renderer } from '../render/renderer.js';
-import type { RunSummary } from './events.js';
+import { hostsFailed, type RunSummary } from './events.js';
 import { acquireLock } from './lock.js';
 import { loadPlaybook } from './playbook.js';
 import { type RunData, sharedWith } from './run-data.js';
@@ -96,13 +89,5 @@ const TYPED = [InputError, SshError, OperationError, RemoteCommandError, Interru
 function failureOf(summary: RunSummary, data: RunData): Error {
   const typed = data.failures.find((e): e is Error => TYPED.some((type) => e instanceof type));
   if (typed) return typed;
-  return new StepFailedError(
-    summary.hosts
-      .filter((h) => h.status === 'failed')
-      .map((h) => ({
-        host: h.host,
-        step: h.failedStep ?? '?',
-        error: new Error(h.error?.message ?? 'failed'),
-      })),
-  );
+  return hostsFailed(summary);
 }

@@ -1,3 +1,4 @@
+import { StepFailedError } from '../errors.js';
 import type { ActionResult } from './resources.js';
 
 export type HostStatus = 'ok' | 'changed' | 'failed' | 'skipped';
@@ -60,3 +61,16 @@ export interface RunSummary {
 }
 
 export type EventSink = (event: RunEvent) => void;
+
+/** The hosts that failed a run, as the error the CLI turns into exit 1. */
+export function hostsFailed(summary: RunSummary): StepFailedError {
+  return new StepFailedError(
+    summary.hosts
+      .filter((h) => h.status === 'failed')
+      .map((h) => ({
+        host: h.host,
+        step: h.failedStep ?? '?',
+        error: new Error(h.error?.message ?? 'failed'),
+      })),
+  );
+}

@@ -187,7 +187,8 @@ export async function runPlaybook(options: RunOptions): Promise<RunSummary> {
       });
     sink({
       type: 'run-log',
-      message: `skipping unreachable worker(s) ${[...pool.failures.keys()].join(', ')} (--skip-unreachable): they get nothing from this run; run it again once they are back`,
+      // In inventory order: the failures arrive in whatever order the connections failed.
+      message: `skipping unreachable worker(s) ${[...summaries.keys()].filter((h) => pool.failures.has(h)).join(', ')} (--skip-unreachable): they get nothing from this run; run it again once they are back`,
     });
   }
 
