@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, link, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type BundleManifest, readBundleManifest } from '../artifacts/bundle.js';
-import { catalogFor } from '../artifacts/catalog.js';
+import { catalogFor, KUBERNETES_BINARIES } from '../artifacts/catalog.js';
 import { fetchEntry } from '../artifacts/resolve.js';
 import { buildRecipe, localGoVersion, moduleDownload } from './build/go.js';
 import { buildLabImages } from './build/images.js';
@@ -34,14 +34,7 @@ const CATALOG_NAMES: Record<string, string[]> = {
   runc: ['runc'],
   'cni-plugins': ['cni-plugins'],
   crictl: ['crictl'],
-  kubernetes: [
-    'kube-apiserver',
-    'kube-controller-manager',
-    'kube-scheduler',
-    'kubelet',
-    'kube-proxy',
-    'kubectl',
-  ],
+  kubernetes: [...KUBERNETES_BINARIES],
 };
 
 /** Changes when anything that goes into the bundle changes: then it is assembled again. */
