@@ -71,6 +71,27 @@ const network = z
       .string()
       .regex(DNS_NAME, 'must be a DNS domain such as cluster.local')
       .default('cluster.local'),
+    flannel: z
+      .strictObject({
+        backend: z
+          .enum(['vxlan', 'host-gw'])
+          .default('vxlan')
+          .describe('host-gw needs every node on one L2 segment'),
+      })
+      .prefault({}),
+    calico: z.strictObject({ backend: z.enum(['bird', 'vxlan']).default('bird') }).prefault({}),
+    mtu: z
+      .number()
+      .int()
+      .min(0)
+      .max(9000)
+      .default(0)
+      .describe('MTU of the pod network; 0 lets the plugin work it out'),
+    interface: z
+      .string()
+      .regex(/^([A-Za-z0-9_.:-]{1,15})?$/, 'must be a network interface name such as eth0')
+      .default('')
+      .describe("The host interface pod traffic uses; empty lets the plugin pick the default route's"),
   })
   .prefault({});
 
@@ -93,6 +114,10 @@ const cluster = z.strictObject({
     )
     .default('')
     .describe('VIP or DNS name:port; empty = a local L4 balancer on every node'),
+  mastersSchedulable: z
+    .boolean()
+    .default(false)
+    .describe('false: masters carry the node-role.kubernetes.io/control-plane:NoSchedule taint'),
   imageRegistry: z
     .string()
     .regex(REGISTRY, 'must be a registry host with an optional path, e.g. registry.k8s.io')
@@ -233,6 +258,44 @@ const addons = z
   })
   .prefault({});
 
+const RESOURCE_QUANTITY = /^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/;
+const resourceMap = z.partialRecord(
+  z.enum(['cpu', 'memory', 'ephemeral-storage', 'pid']),
+  z.string().regex(RESOURCE_QUANTITY, 'must be a quantity such as 100m or 256Mi'),
+);
+
+const kubelet = z
+  .strictObject({
+    maxPods: z.number().int().min(10).max(1000).default(110),
+    systemReserved: resourceMap.default({ cpu: '100m', memory: '256Mi' }),
+    kubeReserved: resourceMap.default({ cpu: '100m', memory: '256Mi' }),
+    evictionHard: z
+      .partialRecord(
+        z.enum([
+          'memory.available',
+          'nodefs.available',
+          'nodefs.inodesFree',
+          'imagefs.available',
+          'imagefs.inodesFree',
+          'pid.available',
+        ]),
+        z.string().regex(/^([0-9]+(\.[0-9]+)?%|[0-9]+(Ki|Mi|Gi)?)$/, 'must be a percentage or a quantity'),
+      )
+      .default({
+        'memory.available': '100Mi',
+        'nodefs.available': '10%',
+        'nodefs.inodesFree': '5%',
+        'imagefs.available': '15%',
+      }),
+  })
+  .prefault({});
+
+const taint = z.strictObject({
+  key: z.string().regex(LABEL_KEY, 'must be a Kubernetes taint key'),
+  value: z.string().regex(LABEL_VALUE, 'must be a Kubernetes label value').optional(),
+  effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']),
+});
+
 export const host = z.strictObject({
   name,
   address: ipAddress,
@@ -246,6 +309,12 @@ export const host = z.strictObject({
       z.string().regex(LABEL_VALUE, 'must be a Kubernetes label value'),
     )
     .default({}),
+  taints: z
+    .array(taint)
+    .default([])
+    .describe(
+      'Taints set on the node (masters also get the control-plane taint unless cluster.mastersSchedulable)',
+    ),
   ssh: hostSsh.optional(),
 });
 
@@ -256,6 +325,7 @@ export const inventorySchema = z.strictObject({
   etcd,
   prepare,
   addons,
+  kubelet,
   hosts: z.array(host).min(1, 'lists no hosts'),
 });
 

@@ -23,6 +23,7 @@ export const BASE_PACKAGES = [
   'ipvsadm',
   'chrony',
   'openssl',
+  'haproxy',
 ];
 export const SUITE = 'bookworm';
 export const MIRROR = process.env.KUBESMITH_DEBIAN_MIRROR ?? 'http://deb.debian.org/debian';

@@ -20,9 +20,10 @@ export function labInventory(state: LabState, options: LabInventoryOptions): str
     cluster: {
       name: state.name,
       kubernetesVersion: LAB_KUBERNETES_VERSION,
-      // This kernel has no IPVS (and the lab cannot load modules), so kube-proxy uses iptables.
+      // This kernel has no IPVS (and the lab cannot load modules), so kube-proxy uses iptables;
+      // calico's images cannot be built here, flannel's can.
       network: {
-        plugin: 'calico',
+        plugin: 'flannel',
         podCidr: '172.20.0.0/16',
         serviceCidr: '10.68.0.0/16',
         proxyMode: 'iptables',

@@ -1,3 +1,4 @@
+import { needsLocalBalancer } from '../components/kubernetes/haproxy.js';
 import type { Resource } from '../engine/resources.js';
 import type { Step, StepContext } from '../engine/step.js';
 import { render } from '../engine/template.js';
@@ -34,6 +35,7 @@ const PACKAGE_BINARIES: Record<string, string> = {
   socat: 'socat',
   iptables: 'iptables',
   ipvsadm: 'ipvsadm',
+  haproxy: 'haproxy',
 };
 
 export interface Observed {
@@ -111,9 +113,12 @@ export const prepare: Step = {
     if (skipped.length)
       ctx.log(`inside a container (${container}): skipping read-only sysctls ${skipped.join(', ')}`);
     const applied = settings.filter((s) => !s.skipped);
-    const packages = Object.keys(PACKAGE_BINARIES).filter(
-      (p) => p !== 'ipvsadm' || inventory.cluster.network.proxyMode === 'ipvs',
-    );
+    const runsKubelet = host.roles.includes('master') || host.roles.includes('node');
+    const packages = Object.keys(PACKAGE_BINARIES).filter((p) => {
+      if (p === 'ipvsadm') return inventory.cluster.network.proxyMode === 'ipvs';
+      if (p === 'haproxy') return runsKubelet && needsLocalBalancer(inventory);
+      return true;
+    });
     const hostsEntries = inventory.hosts.map((h) => ({ address: h.address, names: [h.name] }));
     const fstab = withoutSwap(seen.fstab);
 

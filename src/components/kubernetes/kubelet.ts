@@ -16,26 +16,6 @@ export const CONTROL_PLANE_TAINT: Taint = {
   effect: 'NoSchedule',
 };
 
-/** Pods, reserved resources and eviction: the inventory has no fields for them yet, so these hold. */
-export interface KubeletTuning {
-  maxPods: number;
-  systemReserved: Record<string, string>;
-  kubeReserved: Record<string, string>;
-  evictionHard: Record<string, string>;
-}
-
-export const DEFAULT_KUBELET_TUNING: KubeletTuning = {
-  maxPods: 110,
-  systemReserved: { cpu: '100m', memory: '256Mi' },
-  kubeReserved: { cpu: '100m', memory: '256Mi' },
-  evictionHard: {
-    'memory.available': '100Mi',
-    'nodefs.available': '10%',
-    'nodefs.inodesFree': '5%',
-    'imagefs.available': '15%',
-  },
-};
-
 /** What the host and the run decide, beyond the inventory. */
 export interface KubeletOptions {
   /** The host runs cgroup v1 (its facts say so): 1.35 and later then need failCgroupV1: false. */
@@ -44,16 +24,29 @@ export interface KubeletOptions {
   clusterDns?: string;
   /** systemd-resolved hosts need /run/systemd/resolve/resolv.conf (the stub would loop through CoreDNS). */
   resolvConf?: string;
-  /** Taints set at registration; masters get the control-plane taint unless told otherwise. */
-  registerWithTaints?: Taint[];
-  tuning?: Partial<KubeletTuning>;
+  /** The node runs in a container whose swap kubelet cannot see turned off (e.g. the lab's). */
+  ignoreSwap?: boolean;
 }
 
-export function defaultTaints(host: HostSpec): Taint[] {
-  return host.roles.includes('master') ? [CONTROL_PLANE_TAINT] : [];
+/**
+ * The taints a node should carry: the inventory's, and on masters the control-plane taint unless
+ * cluster.mastersSchedulable (or the host's own list already has that key).
+ */
+export function nodeTaints(host: HostSpec, inv: Inventory): Taint[] {
+  const own = host.taints.map((t) => ({
+    key: t.key,
+    ...(t.value ? { value: t.value } : {}),
+    effect: t.effect,
+  }));
+  const controlPlane =
+    host.roles.includes('master') &&
+    !inv.cluster.mastersSchedulable &&
+    !own.some((t) => t.key === CONTROL_PLANE_TAINT.key);
+  return controlPlane ? [CONTROL_PLANE_TAINT, ...own] : own;
 }
 
-const entries = (map: Record<string, string>) => Object.entries(map).map(([key, value]) => ({ key, value }));
+const entries = (map: Partial<Record<string, string>>) =>
+  Object.entries(map).map(([key, value]) => ({ key, value: value ?? '' }));
 
 /**
  * The KubeletConfiguration of one host: systemd cgroups as containerd has them, containerd's
@@ -66,7 +59,7 @@ export function renderKubeletConfig(
   inv: Inventory,
   options: KubeletOptions,
 ) {
-  const tuning = { ...DEFAULT_KUBELET_TUNING, ...options.tuning };
+  const tuning = inv.kubelet;
   return render('kubelet/kubelet-config.yaml', {
     address: host.address,
     clientCaFile: K8S_PATHS.caCert,
@@ -80,7 +73,8 @@ export function renderKubeletConfig(
     systemReserved: entries(tuning.systemReserved),
     kubeReserved: entries(tuning.kubeReserved),
     evictionHard: entries(tuning.evictionHard),
-    taints: options.registerWithTaints ?? defaultTaints(host),
+    taints: nodeTaints(host, inv),
+    failSwapOn: !options.ignoreSwap,
     failCgroupV1False: options.cgroupV1 && kubernetesMinor(version) >= 35,
   });
 }

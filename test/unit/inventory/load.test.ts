@@ -60,7 +60,13 @@ describe('inventory validation', () => {
       proxyMode: 'ipvs',
       nodePortRange: '30000-32767',
       dnsDomain: 'cluster.local',
+      flannel: { backend: 'vxlan' },
+      calico: { backend: 'bird' },
+      mtu: 0,
+      interface: '',
     });
+    expect(inventory.cluster.mastersSchedulable).toBe(false);
+    expect(inventory.kubelet.maxPods).toBe(110);
     expect(inventory.ssh).toMatchObject({
       user: 'root',
       port: 22,
@@ -70,6 +76,7 @@ describe('inventory validation', () => {
     });
     expect(inventory.etcd).toEqual({ dataDir: '/var/lib/etcd', walDir: '', backupsToKeep: 7 });
     expect(inventory.hosts[0]?.labels).toEqual({});
+    expect(inventory.hosts[0]?.taints).toEqual([]);
   });
 
   const files = readdirSync(badDir).filter((f) => f.endsWith('.yaml'));

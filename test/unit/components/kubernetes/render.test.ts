@@ -119,18 +119,30 @@ describe('config files', () => {
     expect(parse(renderKubeletConfig('1.37.0', w1, inv, { cgroupV1: false })).failCgroupV1).toBeUndefined();
   });
 
-  it('taints masters at registration and takes overrides', () => {
+  it('taints masters at registration and takes the inventory tuning, taints and overrides', () => {
     const master = parse(renderKubeletConfig('1.36.0', m1, inv, { cgroupV1: false }));
     expect(master.registerWithTaints).toEqual([
       { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' },
     ]);
+    expect(master.failSwapOn).toBeUndefined();
+    const tuned = inventorySchema.parse({
+      cluster: { name: 'prod', mastersSchedulable: true },
+      kubelet: { maxPods: 250, kubeReserved: { memory: '1Gi' } },
+      hosts: [
+        {
+          name: 'm1',
+          address: '10.0.0.1',
+          roles: ['etcd', 'master'],
+          taints: [{ key: 'dedicated', value: 'infra', effect: 'NoExecute' }],
+        },
+      ],
+    });
     const custom = parse(
-      renderKubeletConfig('1.36.0', m1, inv, {
+      renderKubeletConfig('1.36.0', tuned.hosts[0]!, tuned, {
         cgroupV1: false,
-        registerWithTaints: [{ key: 'dedicated', value: 'infra', effect: 'NoExecute' }],
         clusterDns: '169.254.20.10',
         resolvConf: '/run/systemd/resolve/resolv.conf',
-        tuning: { maxPods: 250, kubeReserved: { memory: '1Gi' } },
+        ignoreSwap: true,
       }),
     );
     expect(custom).toMatchObject({
@@ -140,6 +152,7 @@ describe('config files', () => {
       maxPods: 250,
       kubeReserved: { memory: '1Gi' },
       systemReserved: { cpu: '100m', memory: '256Mi' },
+      failSwapOn: false,
     });
   });
 
