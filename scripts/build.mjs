@@ -1,6 +1,7 @@
 // npm run build: bundles the CLI and the demo into one file each. Loading ~300 modules one by one
 // cost ~0.6 s at every start; the bundle loads in a fraction of that. ssh2 stays external: it
-// loads an optional native crypto binding relative to its own files.
+// loads an optional native crypto binding relative to its own files. @kubernetes/client-node stays
+// external too: it is large and loaded (dynamic import) only by commands that talk to the API.
 import { rm } from 'node:fs/promises';
 import { build } from 'esbuild';
 
@@ -12,7 +13,7 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  external: ['ssh2'],
+  external: ['ssh2', '@kubernetes/client-node'],
   sourcemap: 'linked',
   logLevel: 'warning',
   // Bundled CommonJS dependencies call require() for Node's built-ins.

@@ -1,0 +1,65 @@
+import type { Duplex } from 'node:stream';
+
+/** What the Kubernetes API client needs of a host connection: a raw byte pipe to a command run as root. */
+export interface StreamOpener {
+  openStream(argv: readonly string[]): Promise<{ stream: Duplex; stderr: () => string }>;
+}
+
+/** A Kubernetes object as sent and read: only the fields kubesmith relies on are typed. */
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    [field: string]: unknown;
+  };
+  [field: string]: unknown;
+}
+
+export type TaintEffect = 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+
+export interface Taint {
+  key: string;
+  value?: string;
+  effect: TaintEffect;
+}
+
+export interface ApplyResult {
+  kind: string;
+  namespace?: string;
+  name: string;
+  action: 'created' | 'changed' | 'unchanged';
+}
+
+export interface NodeChanges {
+  /** A null value removes the label. */
+  labels?: Record<string, string | null>;
+  /** Every taint kubesmith wants on the node: taints kubesmith set earlier and no longer wants are removed, others' kept. */
+  taints?: Taint[];
+}
+
+export interface WaitOptions {
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+export interface KubeApi {
+  /** Server-side apply, in the order given (field manager kubesmith, conflicts forced). */
+  apply(objects: KubeObject[]): Promise<ApplyResult[]>;
+  /** The object, or undefined when there is none. */
+  get(apiVersion: string, kind: string, name: string, namespace?: string): Promise<KubeObject | undefined>;
+  /** Every object of a kind (in a namespace, or all namespaces), optionally by label selector. */
+  list(apiVersion: string, kind: string, namespace?: string, labelSelector?: string): Promise<KubeObject[]>;
+  /** Deletes the object; false when there was none. */
+  delete(apiVersion: string, kind: string, name: string, namespace?: string): Promise<boolean>;
+  /** Sets labels and kubesmith's taints on a node; whether anything changed. */
+  patchNode(name: string, changes: NodeChanges): Promise<boolean>;
+  waitDaemonSetReady(namespace: string, name: string, options: WaitOptions): Promise<void>;
+  waitNodesReady(names: string[], options: WaitOptions): Promise<void>;
+  /** A GET of any path (e.g. /readyz?verbose): its status and body, whatever the status. */
+  rawGet(path: string): Promise<{ status: number; body: string }>;
+  close(): Promise<void>;
+}
