@@ -78,9 +78,12 @@ export async function personalize(
   );
   await mkdir(join(r, 'etc', 'systemd', 'network'), { recursive: true });
   // Sorts before the stock 80-container-host0.network, which would leave only a link-local address.
+  // A default route on the link, without a gateway, as real servers have one: kube-proxy's DNAT of
+  // service IPs happens after the routing decision, which fails with no route at all. Nothing
+  // answers for outside addresses on the bridge, so no packet leaves the lab.
   await writeFile(
     join(r, 'etc', 'systemd', 'network', '10-host0.network'),
-    `[Match]\nName=host0\n\n[Network]\nAddress=${machine.address}/${prefixLength}\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n`,
+    `[Match]\nName=host0\n\n[Network]\nAddress=${machine.address}/${prefixLength}\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n\n[Route]\nDestination=0.0.0.0/0\nScope=link\n`,
   );
   await execa('ssh-keygen', [
     '-q',

@@ -10,6 +10,11 @@ import { etcdRestoreVerify } from './etcd-restore-verify.js';
 import { etcdRetire } from './etcd-retire.js';
 import { etcdSnapshot } from './etcd-snapshot.js';
 import { images } from './images.js';
+import { kubeAccess } from './kube-access.js';
+import { kubeMaster } from './kube-master.js';
+import { kubeNode } from './kube-node.js';
+import { kubeNodeConfig } from './kube-node-config.js';
+import { network } from './network.js';
 import { prepare } from './prepare.js';
 import { runtime } from './runtime.js';
 
@@ -20,6 +25,11 @@ export const STEPS: ReadonlyMap<string, AnyStep> = new Map(
     etcd,
     runtime,
     images,
+    kubeMaster,
+    kubeAccess,
+    kubeNode,
+    kubeNodeConfig,
+    network,
     etcdSnapshot,
     etcdRestore,
     etcdRestoreVerify,

@@ -1,0 +1,139 @@
+import { needsLocalBalancer } from '../components/kubernetes/haproxy.js';
+import { controlPlaneEndpoints, waitHealthyScript } from '../components/kubernetes/health.js';
+import { balancerFiles, controlPlaneFiles } from '../components/kubernetes/host-files.js';
+import { type HostFile, K8S_PATHS, K8S_PKI, unitPath } from '../components/kubernetes/paths.js';
+import type { Resource, ServiceResource } from '../engine/resources.js';
+import { oneAtATime } from '../engine/shared.js';
+import type { Step, StepContext } from '../engine/step.js';
+import { OperationError } from '../errors.js';
+import { archOf, artifactsFor, binaryResources } from '../hostlib/artifacts.js';
+import { kubernetesPki } from '../hostlib/kubernetes-pki.js';
+import { clusterMarker } from '../hostlib/marker.js';
+import { sectionedRead } from '../hostlib/sections.js';
+
+export const CONTROL_PLANE_BINARIES = [
+  'bin/kube-apiserver',
+  'bin/kube-controller-manager',
+  'bin/kube-scheduler',
+  'bin/kubectl',
+];
+const HEALTH_TIMEOUT_SECONDS = 120;
+
+/** A file resource from a rendered host file. */
+export const fileResource = (f: HostFile): Resource => ({
+  kind: 'file',
+  path: f.path,
+  content: f.content,
+  mode: f.mode,
+});
+
+/** The local balancer's service: haproxy from the OS package, restarted when its config changes. */
+export function balancerService(files: readonly HostFile[]): ServiceResource[] {
+  if (files.length === 0) return [];
+  return [
+    {
+      kind: 'service',
+      name: 'haproxy',
+      enabled: true,
+      state: 'started',
+      restartOn: files.map((f) => f.path),
+    },
+  ];
+}
+
+const read = sectionedRead([
+  ['uname', 'uname -m'],
+  ['active', 'systemctl is-active kube-apiserver.service || true'],
+]);
+
+export const kubeMaster: Step = {
+  id: 'kube-master',
+  title: 'Control plane: kube-apiserver, kube-controller-manager, kube-scheduler, local balancer',
+  async preflight(ctx) {
+    for (const arch of ctx.arches) await artifactsFor(ctx, arch, CONTROL_PLANE_BINARIES);
+    await kubernetesPki(ctx);
+  },
+  async run(ctx) {
+    const { host, inventory } = ctx;
+    const seen = read.parse((await ctx.read(['sh', '-c', read.script])).stdout);
+    const binaries = await artifactsFor(ctx, archOf(seen.get('uname')?.trim() ?? ''), CONTROL_PLANE_BINARIES);
+    const version = binaries.get('bin/kube-apiserver')!.version;
+    const { pki, encryptionKey } = await kubernetesPki(ctx);
+    const files = controlPlaneFiles(host, inventory, { version, pki, encryptionKey });
+    const balancer = balancerFiles(inventory);
+    const restartOn = (service: string, ...inputs: string[]) => [unitPath(service), ...inputs];
+    const resources: Resource[] = [
+      clusterMarker(inventory),
+      ...binaryResources(ctx, binaries.values()),
+      { kind: 'directory', path: K8S_PKI, mode: 0o755 },
+      { kind: 'directory', path: `${K8S_PKI}/etcd`, mode: 0o755 },
+      { kind: 'directory', path: '/var/log/kubernetes/audit', mode: 0o700 },
+      ...(needsLocalBalancer(inventory)
+        ? [{ kind: 'directory', path: '/etc/systemd/system/haproxy.service.d', mode: 0o755 } as const]
+        : []),
+      ...[...files, ...balancer].map(fileResource),
+      ...balancerService(balancer),
+      service(
+        'kube-apiserver',
+        restartOn('kube-apiserver', ...files.map((f) => f.path).filter(apiserverInput)),
+      ),
+      service(
+        'kube-controller-manager',
+        restartOn(
+          'kube-controller-manager',
+          K8S_PATHS.controllerManagerKubeconfig,
+          K8S_PATHS.caCert,
+          K8S_PATHS.caKey,
+          K8S_PATHS.serviceAccountKey,
+          K8S_PATHS.frontProxyCaCert,
+        ),
+      ),
+      service(
+        'kube-scheduler',
+        restartOn('kube-scheduler', K8S_PATHS.schedulerKubeconfig, K8S_PATHS.schedulerConfig),
+      ),
+    ];
+    // A running control plane restarts one master at a time, each healthy before the next; a
+    // failed turn stops the roll. A new one starts everywhere at once.
+    if (seen.get('active')?.trim() === 'active')
+      await oneAtATime(ctx.shared, 'kube-master-restart', host.name, () => applyAndWait(ctx, resources));
+    else await applyAndWait(ctx, resources);
+  },
+  async verify(ctx) {
+    await waitHealthy(ctx, 10);
+  },
+};
+
+/** What kube-apiserver reads: everything of the control plane but the other two's own files. */
+function apiserverInput(path: string): boolean {
+  return (
+    ![
+      K8S_PATHS.caKey,
+      K8S_PATHS.controllerManagerKubeconfig,
+      K8S_PATHS.schedulerKubeconfig,
+      K8S_PATHS.schedulerConfig,
+      K8S_PATHS.adminKubeconfig,
+      K8S_PATHS.serviceAccountKey,
+    ].includes(path as never) && !path.startsWith('/etc/systemd/system/')
+  );
+}
+
+function service(name: string, restartOn: string[]): ServiceResource {
+  return { kind: 'service', name, enabled: true, state: 'started', restartOn };
+}
+
+async function applyAndWait(ctx: StepContext, resources: Resource[]): Promise<void> {
+  const results = await ctx.apply(resources);
+  if (!ctx.dryRun && results.some((r) => r.kind === 'service' && r.status === 'changed'))
+    await waitHealthy(ctx, HEALTH_TIMEOUT_SECONDS);
+}
+
+async function waitHealthy(ctx: StepContext, seconds: number): Promise<void> {
+  const script = waitHealthyScript(controlPlaneEndpoints(ctx.host), seconds);
+  const result = await ctx.conn.exec(['sh', '-c', script], { signal: ctx.signal });
+  if (result.exitCode !== 0)
+    throw new OperationError(
+      `${ctx.host.name}: the control plane is not healthy after ${seconds} s:\n${result.stderr.trim()}`,
+      'read the lines above; journalctl -u kube-apiserver on the host has the rest',
+    );
+}

@@ -1,0 +1,95 @@
+import { needsLocalBalancer } from '../components/kubernetes/haproxy.js';
+import { balancerFiles, nodeFiles } from '../components/kubernetes/host-files.js';
+import type { KubeletOptions } from '../components/kubernetes/kubelet.js';
+import { K8S_PATHS, K8S_PKI, unitPath } from '../components/kubernetes/paths.js';
+import type { Resource, ServiceResource } from '../engine/resources.js';
+import type { Step } from '../engine/step.js';
+import { archOf, artifactsFor, binaryResources } from '../hostlib/artifacts.js';
+import { kubernetesPki } from '../hostlib/kubernetes-pki.js';
+import { clusterMarker } from '../hostlib/marker.js';
+import { sectionedRead } from '../hostlib/sections.js';
+import { balancerService, fileResource } from './kube-master.js';
+
+const NODE_BINARIES = ['bin/kubelet', 'bin/kube-proxy'];
+const SYSTEMD_RESOLVED_STUB = '127.0.0.53';
+
+const read = sectionedRead([
+  ['uname', 'uname -m'],
+  ['virt', 'systemd-detect-virt --container 2>/dev/null || true'],
+  ['cgroup', 'stat -fc %T /sys/fs/cgroup'],
+  ['resolv', 'cat /etc/resolv.conf 2>/dev/null'],
+  ['resolved', 'test -s /run/systemd/resolve/resolv.conf && echo yes || true'],
+]);
+
+/** What the host itself decides about its kubelet: cgroup version, resolver, container quirks. */
+export function kubeletOptionsFrom(sections: Map<string, string>): KubeletOptions & { container: boolean } {
+  const virt = sections.get('virt')?.trim() ?? '';
+  const container = virt !== '' && virt !== 'none';
+  const stubResolver = (sections.get('resolv') ?? '')
+    .split('\n')
+    .some((line) => line.trim().split(/\s+/).join(' ') === `nameserver ${SYSTEMD_RESOLVED_STUB}`);
+  return {
+    container,
+    cgroupV1: sections.get('cgroup')?.trim() !== 'cgroup2fs',
+    // The stub resolver would send pods' lookups back into CoreDNS: a loop.
+    ...(stubResolver && sections.get('resolved')?.trim() === 'yes'
+      ? { resolvConf: '/run/systemd/resolve/resolv.conf' }
+      : {}),
+    // A container cannot turn off the swap of the machine it runs on.
+    ignoreSwap: container,
+  };
+}
+
+export const kubeNode: Step = {
+  id: 'kube-node',
+  title: 'Nodes: kubelet and kube-proxy on every master and node, the local balancer',
+  async preflight(ctx) {
+    for (const arch of ctx.arches) await artifactsFor(ctx, arch, NODE_BINARIES);
+    await kubernetesPki(ctx);
+  },
+  async run(ctx) {
+    const { host, inventory } = ctx;
+    const seen = read.parse((await ctx.read(['sh', '-c', read.script])).stdout);
+    const binaries = await artifactsFor(ctx, archOf(seen.get('uname')?.trim() ?? ''), NODE_BINARIES);
+    const version = binaries.get('bin/kubelet')!.version;
+    const { pki } = await kubernetesPki(ctx);
+    const { container, ...kubelet } = kubeletOptionsFrom(seen);
+    // In a container kube-proxy cannot raise the machine-wide conntrack table size.
+    const files = nodeFiles(host, inventory, {
+      version,
+      pki,
+      kubelet,
+      kubeProxy: { keepConntrackMax: container },
+    });
+    const balancer = balancerFiles(inventory);
+    const service = (name: string, inputs: string[]): ServiceResource => ({
+      kind: 'service',
+      name,
+      enabled: true,
+      state: 'started',
+      restartOn: [unitPath(name), ...inputs],
+    });
+    const resources: Resource[] = [
+      clusterMarker(inventory),
+      ...binaryResources(ctx, binaries.values()),
+      { kind: 'directory', path: K8S_PKI, mode: 0o755 },
+      { kind: 'directory', path: '/var/lib/kubelet', mode: 0o700 },
+      { kind: 'directory', path: '/var/lib/kubelet/pki', mode: 0o700 },
+      { kind: 'directory', path: '/var/lib/kube-proxy', mode: 0o755 },
+      ...(needsLocalBalancer(inventory)
+        ? [{ kind: 'directory', path: '/etc/systemd/system/haproxy.service.d', mode: 0o755 } as const]
+        : []),
+      ...[...files, ...balancer].map(fileResource),
+      ...balancerService(balancer),
+      service('kubelet', [
+        K8S_PATHS.kubeletConfig,
+        K8S_PATHS.kubeletKubeconfig,
+        K8S_PATHS.kubeletServingCert,
+        K8S_PATHS.kubeletServingKey,
+        K8S_PATHS.caCert,
+      ]),
+      service('kube-proxy', [K8S_PATHS.kubeProxyConfig, K8S_PATHS.kubeProxyKubeconfig]),
+    ];
+    await ctx.apply(resources);
+  },
+};
