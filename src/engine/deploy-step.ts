@@ -48,15 +48,27 @@ export async function runDeployStep({
     recordFailure(runCtx.shared, failure);
     error = failure instanceof InterruptedError ? { message: 'interrupted' } : errorInfo(failure);
   }
+  // The whole error once; each host carries its first line (the same story, not five copies of it).
+  const [headline, ...details] = error?.message.split('\n') ?? [];
+  if (error && details.length) sink({ type: 'run-log', message: `${step.id}: ${error.message}` });
+  const hostError = error && details.length ? { ...error, message: `${headline} (details above)` } : error;
   const durationMs = Math.round(performance.now() - started);
   for (const host of names) {
     const summary = summaries.get(host)!;
     const changed = changes.get(host) ?? 0;
     summary.changed += changed;
     const status = error ? 'failed' : changed > 0 ? 'changed' : 'ok';
-    if (error) Object.assign(summary, { status, failedStep: step.id, error });
+    if (hostError) Object.assign(summary, { status, failedStep: step.id, error: hostError });
     else if (status === 'changed' && summary.status === 'ok') summary.status = 'changed';
-    sink({ type: 'host-end', step: step.id, host, status, changed, durationMs, ...(error ? { error } : {}) });
+    sink({
+      type: 'host-end',
+      step: step.id,
+      host,
+      status,
+      changed,
+      durationMs,
+      ...(hostError ? { error: hostError } : {}),
+    });
   }
   sink({ type: 'step-end', step: step.id, durationMs });
 }

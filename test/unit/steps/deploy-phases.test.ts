@@ -118,6 +118,29 @@ describe.skipIf(unavailable)('deploy-machine phases in the engine', () => {
     expect(events.some((e) => e.type === 'step-start' && e.step === 'act')).toBe(false);
   });
 
+  it('a failure of many lines is told once; each host carries its first line', async () => {
+    const wait: DeployStep = {
+      id: 'wait',
+      title: 'wait',
+      onDeployMachine: true,
+      async run() {
+        throw new Error(
+          'DaemonSet x/y not ready after 1 s: 0 of 3 pods ready\n  y-1 (h1): CrashLoopBackOff\n  y-2 (h2): CrashLoopBackOff',
+        );
+      },
+    };
+    const { events, summary } = run([wait], new RunData());
+    await summary;
+    const told = events.filter((e) => e.type === 'run-log' && e.message.includes('CrashLoopBackOff'));
+    expect(told).toHaveLength(1);
+    const ends = events.filter((e) => e.type === 'host-end');
+    expect(ends.length).toBeGreaterThan(1);
+    for (const end of ends)
+      expect(end.type === 'host-end' && end.error?.message).toBe(
+        'DaemonSet x/y not ready after 1 s: 0 of 3 pods ready (details above)',
+      );
+  });
+
   it('a host that fails a per-host phase ends the run before the next phase (stopAtFailure)', async () => {
     const seen: string[] = [];
     const first: Step = {

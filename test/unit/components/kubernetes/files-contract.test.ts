@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { deployMachineKubeconfigs } from '../../../../src/components/kubernetes/kubeconfigs.js';
 import { type HostFile, K8S_PATHS, unitPath } from '../../../../src/components/kubernetes/paths.js';
 import { apiserverSans, etcdServerCertFor } from './pki-views.js';
@@ -204,7 +205,16 @@ describe.each([
     const identity = (content: string) => subjectOf(kubeconfigParts({ path: '', content, mode: 0 }).certPem);
     expect(identity(local[0]!.content)).toEqual(['CN=kubernetes-admin', 'O=kubeadm:cluster-admins']);
     expect(identity(local[1]!.content)).toEqual(['CN=kubernetes-super-admin', 'O=system:masters']);
-    expect(local[0]!.content).toBe(fileAt(hosts.get('m1')!, K8S_PATHS.adminKubeconfig).content);
+    // The same credentials as the masters' admin.conf, but pointing at the first master: the
+    // deploy machine has no local balancer.
+    const server = (content: string) => parse(content).clusters[0].cluster.server;
+    const onMaster = fileAt(hosts.get('m1')!, K8S_PATHS.adminKubeconfig).content;
+    const endpoint = inv.cluster.controlPlaneEndpoint;
+    expect(server(onMaster)).toBe(endpoint ? `https://${endpoint}` : 'https://127.0.0.1:6443');
+    expect(server(local[0]!.content)).toBe(endpoint ? `https://${endpoint}` : 'https://10.0.0.1:6443');
+    expect(kubeconfigParts({ path: '', content: local[0]!.content, mode: 0 }).certPem).toBe(
+      kubeconfigParts({ path: '', content: onMaster, mode: 0 }).certPem,
+    );
   });
 
   it('runs the local balancer only without a control-plane endpoint', () => {
