@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deployMachineKubeconfigs } from '../components/kubernetes/kubeconfigs.js';
 import { once } from '../engine/shared.js';
@@ -37,7 +37,7 @@ export function kubernetesPki(ctx: RunContext): Promise<KubernetesPki> {
 }
 
 async function writeIfDifferent(file: string, content: string, mode: number): Promise<void> {
-  if ((await readFile(file, 'utf8').catch(() => undefined)) === content) return;
+  if ((await readFile(file, 'utf8').catch(() => undefined)) === content) return chmod(file, mode);
   await mkdir(join(file, '..'), { recursive: true, mode: 0o700 });
   const staged = `${file}.tmp-${process.pid}`;
   await writeFile(staged, content, { mode });

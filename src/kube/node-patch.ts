@@ -6,6 +6,8 @@ import type { NodeChanges, Taint } from './types.js';
 
 /** Which taints kubesmith set on a node (key:effect, a JSON list): only those are ever removed. */
 export const OWNED_TAINTS_ANNOTATION = 'kubesmith.io/taints';
+/** Which labels kubesmith set on a node (keys, a JSON list): a label no longer asked for is removed only if listed. */
+export const OWNED_LABELS_ANNOTATION = 'kubesmith.io/labels';
 
 /** A node changed between read and patch (a controller added a taint) this many times in a row is an error. */
 const ATTEMPTS = 3;
@@ -13,8 +15,8 @@ const ATTEMPTS = 3;
 const taintId = (taint: Taint) => `${taint.key}:${taint.effect}`;
 const taintText = (taint: Taint) => `${taintId(taint)}=${taint.value ?? ''}`;
 
-function ownedTaints(node: NodeObject): string[] {
-  const text = node.metadata.annotations?.[OWNED_TAINTS_ANNOTATION];
+function owned(node: NodeObject, annotation: string): string[] {
+  const text = node.metadata.annotations?.[annotation];
   try {
     return z.array(z.string()).parse(JSON.parse(text ?? '[]'));
   } catch {
@@ -34,8 +36,18 @@ function sameTaints(a: Taint[], b: Taint[]): boolean {
  */
 export function nodePatch(node: NodeObject, changes: NodeChanges): Record<string, unknown> | undefined {
   const current = node.metadata.labels ?? {};
+  const annotations: Record<string, string> = {};
+  const asked = { ...changes.labels };
+  if (changes.labels) {
+    const wantedKeys = Object.keys(changes.labels).filter((k) => changes.labels?.[k] !== null);
+    for (const key of owned(node, OWNED_LABELS_ANNOTATION))
+      if (!wantedKeys.includes(key)) asked[key] ??= null;
+    const ownedKeys = JSON.stringify(wantedKeys.sort());
+    if (node.metadata.annotations?.[OWNED_LABELS_ANNOTATION] !== ownedKeys)
+      annotations[OWNED_LABELS_ANNOTATION] = ownedKeys;
+  }
   const labels = Object.fromEntries(
-    Object.entries(changes.labels ?? {}).filter(([key, value]) =>
+    Object.entries(asked).filter(([key, value]) =>
       value === null ? key in current : current[key] !== value,
     ),
   );
@@ -44,17 +56,18 @@ export function nodePatch(node: NodeObject, changes: NodeChanges): Record<string
   let spec: { taints: Taint[] } | undefined;
   if (changes.taints) {
     const wanted = new Set(changes.taints.map(taintId));
-    const previously = new Set(ownedTaints(node));
+    const previously = new Set(owned(node, OWNED_TAINTS_ANNOTATION));
     const others = node.spec.taints.filter((t) => !previously.has(taintId(t)) && !wanted.has(taintId(t)));
     const taints = [
       ...others,
       ...changes.taints.map((t) => node.spec.taints.find((have) => taintText(have) === taintText(t)) ?? t),
     ];
     if (!sameTaints(node.spec.taints, taints)) spec = { taints };
-    const owned = JSON.stringify([...wanted].sort());
-    if (node.metadata.annotations?.[OWNED_TAINTS_ANNOTATION] !== owned)
-      metadata.annotations = { [OWNED_TAINTS_ANNOTATION]: owned };
+    const ownedTaints = JSON.stringify([...wanted].sort());
+    if (node.metadata.annotations?.[OWNED_TAINTS_ANNOTATION] !== ownedTaints)
+      annotations[OWNED_TAINTS_ANNOTATION] = ownedTaints;
   }
+  if (Object.keys(annotations).length) metadata.annotations = annotations;
   if (!metadata.labels && !metadata.annotations && !spec) return undefined;
   return { metadata, ...(spec ? { spec } : {}) };
 }

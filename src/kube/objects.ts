@@ -55,9 +55,11 @@ const refOf = (object: KubeObject): ObjectRef => ({
 });
 
 /** The object without what an apply may change while its content stays the same. */
+/** What kubesmith declares of an object: not its bookkeeping, not its status (controllers write that any time). */
 function content(object: KubeObject): KubeObject {
   const { managedFields: _, resourceVersion: __, ...metadata } = object.metadata;
-  return { ...object, metadata: metadata as KubeObject['metadata'] };
+  const { status: ___, ...rest } = object;
+  return { ...rest, metadata: metadata as KubeObject['metadata'] };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { createServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { urlHost } from '../inventory/net.js';
 import type { StreamOpener } from './types.js';
 
 export interface TunnelTarget {
@@ -29,14 +30,20 @@ function joinBothWays(
     socket.destroy();
     stream.destroy();
   };
+  // socat prefixes its messages with a date, time and pid: "2025/01/02 03:04:05 socat[42] E connect(...): ..."
+  const record = () => onEnd(stderr().replace(/^\S+ \S+ socat\[\d+\] /gm, 'socat: ') || undefined);
   socket.on('error', cut).on('close', cut);
   stream.on('error', cut).on('close', () => {
-    // socat prefixes its messages with a date, time and pid: "2025/01/02 03:04:05 socat[42] E connect(...): ..."
-    onEnd(stderr().replace(/^\S+ \S+ socat\[\d+\] /gm, 'socat: ') || undefined);
+    record();
     cut();
   });
+  // The failure is recorded before the client sees its connection end, so its error can say why.
+  stream.on('end', () => {
+    record();
+    socket.end();
+  });
   socket.pipe(stream);
-  stream.pipe(socket);
+  stream.pipe(socket, { end: false });
 }
 
 /**
@@ -52,7 +59,7 @@ export async function openTunnel(
   const server = createServer({ allowHalfOpen: true }, (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    conn.openStream(['socat', '-', `TCP:${target.host}:${target.port}`]).then(
+    conn.openStream(['socat', '-', `TCP:${urlHost(target.host)}:${target.port}`]).then(
       ({ stream, stderr }) => {
         if (socket.destroyed) {
           stream.destroy();

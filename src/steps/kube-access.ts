@@ -2,6 +2,7 @@ import type { DeployStep } from '../engine/step.js';
 import { OperationError } from '../errors.js';
 import { withClusterApi } from '../hostlib/kube-api.js';
 import { pollUntil } from '../kube/poll.js';
+import { KubeApiError } from '../kube/responses.js';
 import type { KubeApi, KubeObject } from '../kube/types.js';
 import { CLUSTER_ADMINS_GROUP } from '../pki/kubernetes-spec.js';
 
@@ -33,17 +34,20 @@ export const kubeAccess: DeployStep = {
       );
       return;
     }
-    await withClusterApi(
-      ctx,
-      async (api, via) => {
-        const [result] = await api.apply([clusterAdminsBinding]);
-        if (result && result.action !== 'unchanged') {
-          ctx.changed(via.name);
-          ctx.log(`ClusterRoleBinding ${CLUSTER_ADMINS_GROUP} ${result.action}`);
-        }
-      },
-      { superAdmin: true },
+    // The admin identity once the binding exists; the break-glass one only to create it, so
+    // system:masters shows in the audit log once, not at every run.
+    const bind = (api: KubeApi) => api.apply([clusterAdminsBinding]);
+    const asAdmin = await withClusterApi(ctx, (api) =>
+      bind(api).catch((error: unknown) => {
+        if (error instanceof KubeApiError && error.status === 403) return undefined;
+        throw error;
+      }),
     );
+    const [result] = asAdmin ?? (await withClusterApi(ctx, bind, { superAdmin: true }));
+    if (result && result.action !== 'unchanged') {
+      ctx.changed(ctx.hosts[0]!.name);
+      ctx.log(`ClusterRoleBinding ${CLUSTER_ADMINS_GROUP} ${result.action}`);
+    }
     await withClusterApi(ctx, async (api) => {
       const holders = await leaseHolders(api, ctx.signal);
       ctx.log(`leaders: ${LEADERS.map((l) => `${l} on ${holders.get(l)}`).join(', ')}`);
@@ -51,8 +55,14 @@ export const kubeAccess: DeployStep = {
   },
 };
 
-const holderOf = (lease: KubeObject | undefined) => {
-  const spec = lease?.spec as { holderIdentity?: string } | undefined;
+/** A leader's lease renews every few seconds; one not renewed for this long has no live holder. */
+const STALE_LEASE_MS = 60_000;
+
+/** The lease's holder (its host name), or '' when nobody holds it or its holder stopped renewing it. */
+const holderOf = (lease: KubeObject | undefined, now = Date.now()) => {
+  const spec = lease?.spec as { holderIdentity?: string; renewTime?: string } | undefined;
+  const renewed = spec?.renewTime ? Date.parse(spec.renewTime) : Number.NaN;
+  if (!(now - renewed < STALE_LEASE_MS)) return '';
   return spec?.holderIdentity?.split('_')[0] ?? '';
 };
 
@@ -68,7 +78,7 @@ async function leaseHolders(api: KubeApi, signal: AbortSignal): Promise<Map<stri
   );
   if (!held)
     throw new OperationError(
-      `no leader after ${LEASE_TIMEOUT_MS / 1000} s for ${LEADERS.filter((l) => !holders.get(l)).join(', ')}`,
+      `no live leader after ${LEASE_TIMEOUT_MS / 1000} s for ${LEADERS.filter((l) => !holders.get(l)).join(', ')} (its lease is missing or not renewed within ${STALE_LEASE_MS / 1000} s)`,
       'journalctl -u kube-controller-manager -u kube-scheduler on the masters says why',
     );
   return holders;

@@ -1,12 +1,15 @@
-import { needsLocalBalancer } from '../components/kubernetes/haproxy.js';
+import { apiserverFlags } from '../components/kubernetes/apiserver.js';
+import { controllerManagerFlags } from '../components/kubernetes/controller-manager.js';
 import { controlPlaneEndpoints, waitHealthyScript } from '../components/kubernetes/health.js';
-import { balancerFiles, controlPlaneFiles } from '../components/kubernetes/host-files.js';
-import { type HostFile, K8S_PATHS, K8S_PKI, unitPath } from '../components/kubernetes/paths.js';
+import { controlPlaneFiles } from '../components/kubernetes/host-files.js';
+import { K8S_PATHS, K8S_PKI, unitPath } from '../components/kubernetes/paths.js';
+import { schedulerFlags } from '../components/kubernetes/scheduler.js';
 import type { Resource, ServiceResource } from '../engine/resources.js';
 import { oneAtATime } from '../engine/shared.js';
 import type { Step, StepContext } from '../engine/step.js';
 import { OperationError } from '../errors.js';
 import { archOf, artifactsFor, binaryResources } from '../hostlib/artifacts.js';
+import { balancerResources, fileResource, flagInputs } from '../hostlib/balancer.js';
 import { kubernetesPki } from '../hostlib/kubernetes-pki.js';
 import { clusterMarker } from '../hostlib/marker.js';
 import { sectionedRead } from '../hostlib/sections.js';
@@ -18,28 +21,6 @@ export const CONTROL_PLANE_BINARIES = [
   'bin/kubectl',
 ];
 const HEALTH_TIMEOUT_SECONDS = 120;
-
-/** A file resource from a rendered host file. */
-export const fileResource = (f: HostFile): Resource => ({
-  kind: 'file',
-  path: f.path,
-  content: f.content,
-  mode: f.mode,
-});
-
-/** The local balancer's service: haproxy from the OS package, restarted when its config changes. */
-export function balancerService(files: readonly HostFile[]): ServiceResource[] {
-  if (files.length === 0) return [];
-  return [
-    {
-      kind: 'service',
-      name: 'haproxy',
-      enabled: true,
-      state: 'started',
-      restartOn: files.map((f) => f.path),
-    },
-  ];
-}
 
 const read = sectionedRead([
   ['uname', 'uname -m'],
@@ -60,37 +41,28 @@ export const kubeMaster: Step = {
     const version = binaries.get('bin/kube-apiserver')!.version;
     const { pki, encryptionKey } = await kubernetesPki(ctx);
     const files = controlPlaneFiles(host, inventory, { version, pki, encryptionKey });
-    const balancer = balancerFiles(inventory);
-    const restartOn = (service: string, ...inputs: string[]) => [unitPath(service), ...inputs];
+    const restartOn = (service: string, flags: string[], ...more: string[]) => [
+      unitPath(service),
+      ...flagInputs(flags, files),
+      ...more,
+    ];
     const resources: Resource[] = [
       clusterMarker(inventory),
       ...binaryResources(ctx, binaries.values()),
       { kind: 'directory', path: K8S_PKI, mode: 0o755 },
       { kind: 'directory', path: `${K8S_PKI}/etcd`, mode: 0o755 },
       { kind: 'directory', path: '/var/log/kubernetes/audit', mode: 0o700 },
-      ...(needsLocalBalancer(inventory)
-        ? [{ kind: 'directory', path: '/etc/systemd/system/haproxy.service.d', mode: 0o755 } as const]
-        : []),
-      ...[...files, ...balancer].map(fileResource),
-      ...balancerService(balancer),
-      service(
-        'kube-apiserver',
-        restartOn('kube-apiserver', ...files.map((f) => f.path).filter(apiserverInput)),
-      ),
+      ...files.map(fileResource),
+      ...balancerResources(inventory),
+      service('kube-apiserver', restartOn('kube-apiserver', apiserverFlags(version, host, inventory))),
       service(
         'kube-controller-manager',
-        restartOn(
-          'kube-controller-manager',
-          K8S_PATHS.controllerManagerKubeconfig,
-          K8S_PATHS.caCert,
-          K8S_PATHS.caKey,
-          K8S_PATHS.serviceAccountKey,
-          K8S_PATHS.frontProxyCaCert,
-        ),
+        restartOn('kube-controller-manager', controllerManagerFlags(version, inventory)),
       ),
+      // Its config file names its kubeconfig.
       service(
         'kube-scheduler',
-        restartOn('kube-scheduler', K8S_PATHS.schedulerKubeconfig, K8S_PATHS.schedulerConfig),
+        restartOn('kube-scheduler', schedulerFlags(version), K8S_PATHS.schedulerKubeconfig),
       ),
     ];
     // A running control plane restarts one master at a time, each healthy before the next; a
@@ -103,20 +75,6 @@ export const kubeMaster: Step = {
     await waitHealthy(ctx, 10);
   },
 };
-
-/** What kube-apiserver reads: everything of the control plane but the other two's own files. */
-function apiserverInput(path: string): boolean {
-  return (
-    ![
-      K8S_PATHS.caKey,
-      K8S_PATHS.controllerManagerKubeconfig,
-      K8S_PATHS.schedulerKubeconfig,
-      K8S_PATHS.schedulerConfig,
-      K8S_PATHS.adminKubeconfig,
-      K8S_PATHS.serviceAccountKey,
-    ].includes(path as never) && !path.startsWith('/etc/systemd/system/')
-  );
-}
 
 function service(name: string, restartOn: string[]): ServiceResource {
   return { kind: 'service', name, enabled: true, state: 'started', restartOn };

@@ -36,9 +36,10 @@ export function waitHealthyScript(endpoints: readonly HealthEndpoint[], seconds:
       `if ! ${probe(e)}; then ${sh`echo ${`${e.service} not healthy at ${e.url}:`} >&2; curl -s --max-time 3 ${e.tls} ${`${e.url}?verbose`} 2>&1 | tail -n 15 >&2; journalctl -u ${e.service} -n 8 --no-pager -q 2>/dev/null | cut -c1-300 >&2`}; fi`,
   );
   return [
-    `i=0; while [ "$i" -lt ${seconds} ]; do`,
+    `end=$(( $(date +%s) + ${seconds} ))`,
+    'while [ "$(date +%s)" -lt "$end" ]; do',
     `  if ${all}; then exit 0; fi`,
-    '  i=$((i + 1)); sleep 1',
+    '  sleep 1',
     'done',
     ...report,
     'exit 1',

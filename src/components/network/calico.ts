@@ -1,4 +1,5 @@
 import type { Inventory } from '../../inventory/schema.js';
+import { rollOnConfigChange } from './config-hash.js';
 import { mirroredImage, useImages } from './images.js';
 import { configMapData, containerNamed, objectNamed, upstreamObjects } from './manifest.js';
 import { ipv4PodCidr } from './pod-cidr.js';
@@ -65,5 +66,6 @@ export function calicoObjects(inv: Inventory, options: CalicoOptions = {}): Netw
   setEnv(node, 'CALICO_IPV4POOL_CIDR', podCidr);
   setEnv(node, 'IP_AUTODETECTION_METHOD', autodetectionMethod(inv, options.interface));
   useImages(objects, options.imageMirror);
+  rollOnConfigChange(objects, CALICO_DAEMONSET, 'calico-config');
   return objects;
 }

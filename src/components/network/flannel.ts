@@ -1,4 +1,5 @@
 import type { Inventory } from '../../inventory/schema.js';
+import { rollOnConfigChange } from './config-hash.js';
 import { mirroredImage, useImages } from './images.js';
 import { configMapData, containerNamed, objectNamed, upstreamObjects } from './manifest.js';
 import { ipv4PodCidr } from './pod-cidr.js';
@@ -78,6 +79,14 @@ export function flannelObjects(inv: Inventory, options: FlannelOptions = {}): Ne
     const flanneld = containerNamed(daemonSet, 'kube-flannel');
     flanneld.args = [...(flanneld.args ?? []), `--iface=${options.interface}`];
   }
+  // Upstream tolerates only NoSchedule: a node tainted NoExecute would have no pod network.
+  const podSpec = (
+    objectNamed(objects, FLANNEL_DAEMONSET.kind, FLANNEL_DAEMONSET.name).spec as {
+      template: { spec: { tolerations?: unknown[] } };
+    }
+  ).template.spec;
+  podSpec.tolerations = [{ operator: 'Exists' }];
   useImages(objects, options.imageMirror);
+  rollOnConfigChange(objects, FLANNEL_DAEMONSET, 'kube-flannel-cfg');
   return objects;
 }

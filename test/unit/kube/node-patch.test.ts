@@ -1,14 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { nodePatch, OWNED_TAINTS_ANNOTATION } from '../../../src/kube/node-patch.js';
+import { nodePatch, OWNED_LABELS_ANNOTATION, OWNED_TAINTS_ANNOTATION } from '../../../src/kube/node-patch.js';
 import { nodeSchema } from '../../../src/kube/schemas.js';
 
-const node = (labels: Record<string, string>, taints: object[], owned?: string[]) =>
+const node = (labels: Record<string, string>, taints: object[], owned?: string[], ownedLabels?: string[]) =>
   nodeSchema.parse({
     metadata: {
       name: 'w1',
       resourceVersion: '42',
       labels,
-      ...(owned ? { annotations: { [OWNED_TAINTS_ANNOTATION]: JSON.stringify(owned) } } : {}),
+      annotations: {
+        ...(owned ? { [OWNED_TAINTS_ANNOTATION]: JSON.stringify(owned) } : {}),
+        ...(ownedLabels ? { [OWNED_LABELS_ANNOTATION]: JSON.stringify(ownedLabels) } : {}),
+      },
     },
     spec: { taints },
   });
@@ -25,7 +28,24 @@ describe('nodePatch', () => {
     const patch = nodePatch(node({ keep: 'x', same: 'v', old: 'y' }, []), {
       labels: { same: 'v', fresh: 'z', old: null, absent: null },
     });
-    expect(patch).toEqual({ metadata: { resourceVersion: '42', labels: { fresh: 'z', old: null } } });
+    expect(patch).toEqual({
+      metadata: {
+        resourceVersion: '42',
+        labels: { fresh: 'z', old: null },
+        annotations: { [OWNED_LABELS_ANNOTATION]: '["fresh","same"]' },
+      },
+    });
+  });
+
+  it('removes a label it set before and no longer asks for; leaves labels others set', () => {
+    const current = node({ disktype: 'ssd', zone: 'a', theirs: 't' }, [], undefined, ['disktype', 'zone']);
+    expect(nodePatch(current, { labels: { zone: 'a' } })).toEqual({
+      metadata: {
+        resourceVersion: '42',
+        labels: { disktype: null },
+        annotations: { [OWNED_LABELS_ANNOTATION]: '["zone"]' },
+      },
+    });
   });
 
   it('adds its taints after the others and records which taints are its own', () => {
@@ -63,7 +83,7 @@ describe('nodePatch', () => {
   });
 
   it('is undefined when the node already has everything asked', () => {
-    const current = node({ a: '1' }, [notReady, dedicated], ['dedicated:NoSchedule']);
+    const current = node({ a: '1' }, [notReady, dedicated], ['dedicated:NoSchedule'], ['a']);
     expect(nodePatch(current, { labels: { a: '1', b: null }, taints: [dedicated] })).toBeUndefined();
     expect(nodePatch(current, {})).toBeUndefined();
   });

@@ -92,6 +92,7 @@ describe('calicoObjects', () => {
       const spec = 'spec.template.spec';
       expect(paths).toEqual([
         'calico-config:data.veth_mtu',
+        'calico-node:spec.template.metadata.annotations',
         `calico-node:${spec}.containers.0.env.${upstreamEnvLength(before)}`,
         `calico-node:${spec}.containers.0.env.${upstreamEnvLength(before) + 1}`,
       ]);

@@ -29,7 +29,7 @@ describe('flannelObjects', () => {
     expect(netConf(flannelObjects(inv, { backend: 'host-gw' })).Backend).toEqual({ Type: 'host-gw' });
   });
 
-  it('changes nothing else in the upstream objects but the pull policy', () => {
+  it('changes nothing else in the upstream objects but the pull policy, the config hash and the tolerations', () => {
     const objects = flannelObjects(inventory());
     expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(
       upstream().map((o) => `${o.kind}/${o.metadata.name}`),
@@ -37,6 +37,8 @@ describe('flannelObjects', () => {
     const paths = objects.flatMap((o, i) => changedPaths(upstream()[i], o).map((p) => `${o.kind}:${p}`));
     expect(paths).toEqual([
       'ConfigMap:data.net-conf.json',
+      'DaemonSet:spec.template.metadata.annotations',
+      'DaemonSet:spec.template.spec.tolerations.0.effect',
       'DaemonSet:spec.template.spec.initContainers.0.imagePullPolicy',
       'DaemonSet:spec.template.spec.initContainers.1.imagePullPolicy',
       'DaemonSet:spec.template.spec.containers.0.imagePullPolicy',
@@ -99,6 +101,19 @@ describe('flannelObjects', () => {
     });
     expect(delegate(flannelObjects(inv, { mtu: 0 }))).not.toHaveProperty('mtu');
     expect(netConf(flannelObjects(inv, { mtu: 1400 }))).not.toHaveProperty('MTU');
+  });
+
+  it('tolerates every taint, and rolls its pods when the config they read at start changes', () => {
+    const daemonSet = (o: ReturnType<typeof flannelObjects>) =>
+      o.find((x) => x.kind === 'DaemonSet')!.spec as {
+        template: { metadata: { annotations: Record<string, string> }; spec: { tolerations: unknown[] } };
+      };
+    const vxlan = daemonSet(flannelObjects(inv));
+    expect(vxlan.template.spec.tolerations).toEqual([{ operator: 'Exists' }]);
+    const hash = (o: typeof vxlan) => o.template.metadata.annotations['kubesmith.io/config-hash'];
+    expect(hash(vxlan)).toMatch(/^[0-9a-f]{16}$/);
+    expect(hash(daemonSet(flannelObjects(inv)))).toBe(hash(vxlan));
+    expect(hash(daemonSet(flannelObjects(inv, { backend: 'host-gw' })))).not.toBe(hash(vxlan));
   });
 
   it('names the DaemonSet to wait for', () => {
