@@ -70,7 +70,7 @@ export function registerClusterCommands(program: Command): void {
     .command('setup')
     .description('build the cluster: run all steps of playbooks/setup.yaml, or one by id or number')
     .argument('[cluster]', 'cluster name (or use -i FILE)')
-    .argument('[step]', "'all', a step id (prepare) or number (01)", 'all')
+    .argument('[step]', "'all', a step id (prepare), a number (01) or a range (01-03)", 'all')
     .option('--dry-run', 'show what would change, with diffs; change nothing')
     .option('--hosts <names>', 'only these hosts (comma separated)', (v: string) =>
       v.split(',').filter(Boolean),

@@ -50,13 +50,24 @@ export function hostsFor(entry: PlaybookEntry, inventory: Inventory, only?: read
   );
 }
 
-/** Picks entries by `all`, a step id, or an alias such as `02`. */
+/** Picks entries by `all`, a step id, an alias such as `02`, or a range of aliases such as `01-03`. */
 export function selectSteps(playbook: Playbook, selector: string): PlaybookEntry[] {
   if (selector === 'all') return playbook.steps;
-  const picked = playbook.steps.filter((s) => s.step === selector || s.alias === selector);
+  const range = /^(\d+)-(\d+)$/.exec(selector);
+  const inRange = (alias: string | undefined) =>
+    range !== null &&
+    alias !== undefined &&
+    /^\d+$/.test(alias) &&
+    +alias >= +range[1]! &&
+    +alias <= +range[2]!;
+  const picked = playbook.steps.filter(
+    (s) => s.step === selector || s.alias === selector || inRange(s.alias),
+  );
   if (picked.length === 0) {
     const known = playbook.steps.map((s) => (s.alias ? `${s.alias} (${s.step})` : s.step)).join(', ');
-    throw new InputError(`no step '${selector}' in ${playbook.command}; choose one of: all, ${known}`);
+    throw new InputError(
+      `no step '${selector}' in ${playbook.command}; choose one of: all, ${known}, or a range such as 01-03`,
+    );
   }
   return picked;
 }

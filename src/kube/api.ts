@@ -1,4 +1,5 @@
 import { waitDaemonSetReady } from './daemonset-ready.js';
+import { waitDeploymentReady } from './deployment-ready.js';
 import { openKubeHttp, withSignal } from './http.js';
 import { patchNode } from './node-patch.js';
 import { waitNodesReady } from './nodes-ready.js';
@@ -41,6 +42,10 @@ export async function openKubeApi(
     waitDaemonSetReady: (namespace, name, wait) => {
       const signal = eitherSignal(options.signal, wait.signal);
       return waitDaemonSetReady(withSignal(http, wait.signal), namespace, name, { ...wait, signal });
+    },
+    waitDeploymentReady: (namespace, name, wait) => {
+      const signal = eitherSignal(options.signal, wait.signal);
+      return waitDeploymentReady(withSignal(http, wait.signal), namespace, name, { ...wait, signal });
     },
     waitNodesReady: (names, wait) => {
       const signal = eitherSignal(options.signal, wait.signal);

@@ -28,10 +28,19 @@ function progress(ds: DaemonSet | undefined): string {
   return `${s.numberReady} of ${s.desiredNumberScheduled} pods ready, ${s.updatedNumberScheduled} updated`;
 }
 
-/** `pod (node): why` for each of its pods that is not ready. */
-async function podProblems(http: KubeHttp, ds: DaemonSet): Promise<string[]> {
-  const namespace = ds.metadata.namespace;
-  const selector = Object.entries(ds.spec.selector.matchLabels ?? {})
+/** The workload whose pods are diagnosed: its selector, and its uid when it owns its pods itself. */
+export interface PodOwner {
+  kind: string;
+  namespace?: string;
+  name: string;
+  matchLabels?: Record<string, string>;
+  ownerUid?: string;
+}
+
+/** `pod (node): why` for each of a workload's pods that is not ready. */
+export async function podProblems(http: KubeHttp, owner: PodOwner): Promise<string[]> {
+  const namespace = owner.namespace;
+  const selector = Object.entries(owner.matchLabels ?? {})
     .map(([key, value]) => `${key}=${value}`)
     .join(',');
   const pods = readOk(
@@ -41,9 +50,11 @@ async function podProblems(http: KubeHttp, ds: DaemonSet): Promise<string[]> {
       path: await http.pathOf({ apiVersion: 'v1', kind: 'Pod', namespace }),
       query: { labelSelector: selector },
     }),
-    `list the pods of DaemonSet ${namespace}/${ds.metadata.name}`,
+    `list the pods of ${owner.kind} ${namespace}/${owner.name}`,
   ).items.filter(
-    (pod) => pod.metadata.ownerReferences?.some((o) => o.uid === ds.metadata.uid) && !isPodReady(pod),
+    (pod) =>
+      (!owner.ownerUid || pod.metadata.ownerReferences?.some((o) => o.uid === owner.ownerUid)) &&
+      !isPodReady(pod),
   );
   if (!pods.length) return [];
   const events = readOk(
@@ -73,7 +84,13 @@ export async function waitDaemonSetReady(
   }, options);
   if (ready) return;
   const problems = last
-    ? await podProblems(http, last).catch((error: Error) => [`its pods could not be read: ${error.message}`])
+    ? await podProblems(http, {
+        kind: 'DaemonSet',
+        namespace,
+        name,
+        matchLabels: last.spec.selector.matchLabels,
+        ownerUid: last.metadata.uid,
+      }).catch((error: Error) => [`its pods could not be read: ${error.message}`])
     : [];
   throw new OperationError(
     [

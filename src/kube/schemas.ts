@@ -53,6 +53,28 @@ export const daemonSetSchema = z
   .loose();
 export type DaemonSet = z.output<typeof daemonSetSchema>;
 
+export const deploymentSchema = z
+  .object({
+    metadata: metadataSchema,
+    spec: z
+      .object({
+        replicas: z.number().default(1),
+        selector: z.object({ matchLabels: z.record(z.string(), z.string()).optional() }).loose(),
+      })
+      .loose(),
+    status: z
+      .object({
+        replicas: z.number().default(0),
+        updatedReplicas: z.number().default(0),
+        availableReplicas: z.number().default(0),
+        observedGeneration: z.number().default(0),
+      })
+      .loose()
+      .prefault({}),
+  })
+  .loose();
+export type Deployment = z.output<typeof deploymentSchema>;
+
 const containerStateSchema = z
   .object({
     waiting: z.object({ reason: z.string().optional(), message: z.string().optional() }).loose().optional(),

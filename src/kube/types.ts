@@ -58,6 +58,7 @@ export interface KubeApi {
   /** Sets labels and kubesmith's taints on a node; whether anything changed. */
   patchNode(name: string, changes: NodeChanges): Promise<boolean>;
   waitDaemonSetReady(namespace: string, name: string, options: WaitOptions): Promise<void>;
+  waitDeploymentReady(namespace: string, name: string, options: WaitOptions): Promise<void>;
   waitNodesReady(names: string[], options: WaitOptions): Promise<void>;
   /** A GET of any path (e.g. /readyz?verbose): its status and body, whatever the status. */
   rawGet(path: string): Promise<{ status: number; body: string }>;

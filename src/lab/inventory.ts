@@ -29,6 +29,8 @@ export function labInventory(state: LabState, options: LabInventoryOptions): str
         proxyMode: 'iptables',
       },
     },
+    // NodeLocal DNSCache's image cannot be built here; CoreDNS and metrics-server's can.
+    addons: { nodeLocalDns: false },
     ssh: { user: 'root', port: 22, identityFile: options.keyFile, hostKeyPolicy: 'strict' },
     artifacts: options.bundleDir ? { source: 'dir', dir: options.bundleDir } : { source: 'download' },
     hosts: state.machines.map((m) => ({ name: m.name, address: m.address, roles: m.roles })),

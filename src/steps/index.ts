@@ -1,4 +1,5 @@
 import type { AnyStep } from '../engine/step.js';
+import { addons } from './addons.js';
 import { etcd } from './etcd.js';
 import { etcdJoin } from './etcd-join.js';
 import { etcdJoinPlan } from './etcd-join-plan.js';
@@ -30,6 +31,7 @@ export const STEPS: ReadonlyMap<string, AnyStep> = new Map(
     kubeNode,
     kubeNodeConfig,
     network,
+    addons,
     etcdSnapshot,
     etcdRestore,
     etcdRestoreVerify,

@@ -1,14 +1,15 @@
-import { needsLocalBalancer } from '../components/kubernetes/haproxy.js';
-import { balancerFiles, nodeFiles } from '../components/kubernetes/host-files.js';
-import type { KubeletOptions } from '../components/kubernetes/kubelet.js';
+import { NODE_LOCAL_DNS_IP } from '../components/addons/nodelocaldns.js';
+import { nodeFiles } from '../components/kubernetes/host-files.js';
+import { kubeProxyFlags } from '../components/kubernetes/kube-proxy.js';
+import { type KubeletOptions, kubeletFlags } from '../components/kubernetes/kubelet.js';
 import { K8S_PATHS, K8S_PKI, unitPath } from '../components/kubernetes/paths.js';
 import type { Resource, ServiceResource } from '../engine/resources.js';
 import type { Step } from '../engine/step.js';
 import { archOf, artifactsFor, binaryResources } from '../hostlib/artifacts.js';
+import { balancerResources, fileResource, flagInputs } from '../hostlib/balancer.js';
 import { kubernetesPki } from '../hostlib/kubernetes-pki.js';
 import { clusterMarker } from '../hostlib/marker.js';
 import { sectionedRead } from '../hostlib/sections.js';
-import { balancerService, fileResource } from './kube-master.js';
 
 const NODE_BINARIES = ['bin/kubelet', 'bin/kube-proxy'];
 const SYSTEMD_RESOLVED_STUB = '127.0.0.53';
@@ -53,7 +54,10 @@ export const kubeNode: Step = {
     const binaries = await artifactsFor(ctx, archOf(seen.get('uname')?.trim() ?? ''), NODE_BINARIES);
     const version = binaries.get('bin/kubelet')!.version;
     const { pki } = await kubernetesPki(ctx);
-    const { container, ...kubelet } = kubeletOptionsFrom(seen);
+    const { container, ...fromHost } = kubeletOptionsFrom(seen);
+    // With IPVS, NodeLocal DNSCache answers on its link-local address only: pods must ask it there.
+    const viaNodeLocalDns = inventory.addons.nodeLocalDns && inventory.cluster.network.proxyMode === 'ipvs';
+    const kubelet = { ...fromHost, ...(viaNodeLocalDns ? { clusterDns: NODE_LOCAL_DNS_IP } : {}) };
     // In a container kube-proxy cannot raise the machine-wide conntrack table size.
     const files = nodeFiles(host, inventory, {
       version,
@@ -61,7 +65,6 @@ export const kubeNode: Step = {
       kubelet,
       kubeProxy: { keepConntrackMax: container },
     });
-    const balancer = balancerFiles(inventory);
     const service = (name: string, inputs: string[]): ServiceResource => ({
       kind: 'service',
       name,
@@ -76,19 +79,16 @@ export const kubeNode: Step = {
       { kind: 'directory', path: '/var/lib/kubelet', mode: 0o700 },
       { kind: 'directory', path: '/var/lib/kubelet/pki', mode: 0o700 },
       { kind: 'directory', path: '/var/lib/kube-proxy', mode: 0o755 },
-      ...(needsLocalBalancer(inventory)
-        ? [{ kind: 'directory', path: '/etc/systemd/system/haproxy.service.d', mode: 0o755 } as const]
-        : []),
-      ...[...files, ...balancer].map(fileResource),
-      ...balancerService(balancer),
+      ...files.map(fileResource),
+      ...balancerResources(inventory),
+      // The config file names the certs, the CA and the rest.
       service('kubelet', [
-        K8S_PATHS.kubeletConfig,
-        K8S_PATHS.kubeletKubeconfig,
+        ...flagInputs(kubeletFlags(version, host), files),
         K8S_PATHS.kubeletServingCert,
         K8S_PATHS.kubeletServingKey,
         K8S_PATHS.caCert,
       ]),
-      service('kube-proxy', [K8S_PATHS.kubeProxyConfig, K8S_PATHS.kubeProxyKubeconfig]),
+      service('kube-proxy', [...flagInputs(kubeProxyFlags(version), files), K8S_PATHS.kubeProxyKubeconfig]),
     ];
     await ctx.apply(resources);
   },

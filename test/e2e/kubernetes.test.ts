@@ -193,10 +193,9 @@ describe.skipIf(unavailable)('setup all on 3 masters (with etcd) and 2 nodes', (
       ).toBe(to.metadata.name);
     const svc = await kubectlJson(0, 'get service web');
     const names = new Set(pods.map((p) => p.metadata.name));
-    // No cluster DNS before 07: the ClusterIP itself.
     const viaPod = await kubectl(
       0,
-      `exec ${from!.metadata.name} -- curl -s --max-time 5 http://${svc.spec.clusterIP}/hostname`,
+      `exec ${from!.metadata.name} -- curl -s --max-time 5 http://web.default.svc.cluster.local/hostname`,
     );
     expect(names).toContain(viaPod);
     for (const i of [0, 3])
@@ -212,6 +211,30 @@ describe.skipIf(unavailable)('setup all on 3 masters (with etcd) and 2 nodes', (
       );
       expect(names, `NodePort on ${address}`).toContain(answer.stdout);
     }
+  });
+
+  it('07 addons: CoreDNS on two nodes answers for Services, the metrics API answers for every node', async () => {
+    const dns = (await kubectlJson(0, '-n kube-system get pods -l k8s-app=kube-dns')).items as {
+      spec: { nodeName: string };
+    }[];
+    expect(dns).toHaveLength(2);
+    expect(new Set(dns.map((p) => p.spec.nodeName)).size).toBe(2);
+    const client = (await kubectl(0, 'get pods -l app=web -o name')).split('\n')[0]!;
+    const lookup = await kubectl(0, `exec ${client} -- getent hosts kubernetes.default.svc.cluster.local`);
+    expect(lookup.split(/\s+/)[0]).toBe('10.68.0.1');
+    // metrics-server scrapes every 15 s: the first answer for every node can take a minute.
+    let top = '';
+    for (let i = 0; i < 40 && top.split('\n').filter(Boolean).length < 5; i++) {
+      top = await kubectl(0, 'top nodes --no-headers').catch(() => '');
+      if (top.split('\n').filter(Boolean).length < 5) await new Promise((r) => setTimeout(r, 3000));
+    }
+    expect(
+      top
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(/\s+/)[0])
+        .sort(),
+    ).toEqual(ALL.map(name));
   });
 
   it('HA: with one apiserver stopped every other host still reaches the API through its balancer; started again it serves', async () => {
@@ -267,7 +290,7 @@ describe.skipIf(unavailable)('setup all on 3 masters (with etcd) and 2 nodes', (
     process.stdout.write(`setup all re-run: ${end.durationMs} ms\n`);
     for (const host of end.summary.hosts) {
       expect(host.bytesUploaded).toBe(0);
-      const steps = ALL.some((i) => name(i) === host.host && MASTERS.includes(i)) ? 9 : 6;
+      const steps = ALL.some((i) => name(i) === host.host && MASTERS.includes(i)) ? 10 : 7;
       expect(host.commands / steps, host.host).toBeLessThanOrEqual(3);
     }
     expect(await restartStamps()).toEqual(before);

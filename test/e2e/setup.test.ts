@@ -127,7 +127,7 @@ describe.skipIf(unavailable)('setup 01-03 on three lab machines (all etcd + mast
 
   it('a re-run changes nothing, uploads nothing, restarts nothing, with at most 3 commands per host per step', async () => {
     const before = await restartStamps();
-    const run = await kubesmith('setup', LAB, 'all', '--output', 'json');
+    const run = await kubesmith('setup', LAB, '01-03', '--output', 'json');
     expect(run.exitCode, run.all).toBe(0);
     const events = jsonEvents(run.stdout);
     const steps = events.filter((e) => e.type === 'step-start').length;
@@ -161,7 +161,7 @@ describe.skipIf(unavailable)('setup 01-03 on three lab machines (all etcd + mast
   });
 
   it('dry-run after a completed run reports nothing to do', async () => {
-    const run = await kubesmith('setup', LAB, 'all', '--dry-run');
+    const run = await kubesmith('setup', LAB, '01-03', '--dry-run');
     expect(run.exitCode, run.all).toBe(0);
     expect(run.stdout).toContain('0 change(s)');
   });
@@ -173,7 +173,7 @@ describe.skipIf(unavailable)('setup 01-03 on three lab machines (all etcd + mast
     );
     const dry = await kubesmith('setup', LAB, '01', '--dry-run');
     expect(dry.stdout).toMatch(/-net\.core\.somaxconn = 1024\n\+net\.core\.somaxconn = 32768/);
-    const run = await kubesmith('setup', LAB, 'all', '--output', 'json');
+    const run = await kubesmith('setup', LAB, '01-03', '--output', 'json');
     const changed = jsonEvents(run.stdout).filter(
       (e) => e.type === 'action' && e.result.status === 'changed',
     );
@@ -210,7 +210,7 @@ describe.skipIf(unavailable)('setup 01-03 on three lab machines (all etcd + mast
       ),
     );
     try {
-      const run = await kubesmith('setup', LAB, 'all', '--output', 'json');
+      const run = await kubesmith('setup', LAB, '01-03', '--output', 'json');
       expect(run.exitCode, run.all).toBe(0);
       const changed = jsonEvents(run.stdout).filter(
         (e) => e.type === 'action' && e.result.status === 'changed',
@@ -282,7 +282,7 @@ describe.skipIf(unavailable)('setup 01-03 on three lab machines (all etcd + mast
         'setup',
         '-i',
         variant('no-etcd', (t) => t.replace(bundle, dir)),
-        'all',
+        '01-03',
       );
       expect(run.exitCode).toBe(1);
       expect(run.stdout).toContain(`the bundle ${dir} has no bin/etcd`);
@@ -297,7 +297,7 @@ describe.skipIf(unavailable)('setup 01-03 on three lab machines (all etcd + mast
         'setup',
         '-i',
         variant('corrupt', (t) => t.replace(bundle, dir)),
-        'all',
+        '01-03',
       );
       expect(run.exitCode).toBe(1);
       expect(run.stdout).toMatch(/bin\/runc is corrupt: sha256 \w+, manifest says \w+; rebuild the bundle/);
@@ -312,7 +312,7 @@ describe.skipIf(unavailable)('setup 01-03 on three lab machines (all etcd + mast
         variant('ghost', (t) =>
           t.replace(/^hosts:\n/m, `hosts:\n  - name: ghost\n    address: ${ghost}\n    roles: [node]\n`),
         ),
-        'all',
+        '01-03',
       );
       // Could not connect: exit 3, as the README says.
       expect(run.exitCode).toBe(3);
@@ -329,7 +329,7 @@ describe.skipIf(unavailable)('setup 01-03 on three lab machines (all etcd + mast
         'setup',
         '-i',
         variant('nosudo', (t) => t.replace(`name: ${LAB}-1\n`, `name: ${LAB}-1\n    ssh: { user: plain }\n`)),
-        'all',
+        '01-03',
       );
       expect(run.exitCode).toBe(3);
       expect(run.stdout).toMatch(/sudo for user 'plain' needs a password — hint: .*--ask-become-pass/);

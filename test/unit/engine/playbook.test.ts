@@ -31,12 +31,20 @@ describe('playbooks', () => {
       expect(STEPS.get(file.replace(/\.ts$/, ''))?.id).toBe(file.replace(/\.ts$/, ''));
   });
 
-  it('selects by all, id or alias, and names the choices for an unknown one', async () => {
+  it('selects by all, id, alias or a range of aliases, and names the choices for an unknown one', async () => {
     const setup = await loadPlaybook('setup');
     expect(selectSteps(setup, 'all')).toHaveLength(setup.steps.length);
     expect(selectSteps(setup, '01')[0]?.step).toBe('prepare');
     expect(selectSteps(setup, 'prepare')[0]?.alias).toBe('01');
     expect(selectSteps(setup, '03').map((s) => s.step)).toEqual(['runtime', 'images']);
+    expect(selectSteps(setup, '01-03').map((s) => s.step)).toEqual(['prepare', 'etcd', 'runtime', 'images']);
+    expect(selectSteps(setup, '05-06').map((s) => s.step)).toEqual([
+      'kube-node',
+      'kube-node-config',
+      'network',
+    ]);
+    expect(selectSteps(setup, 'kube-master').map((s) => s.alias)).toEqual(['04']);
+    expect(() => selectSteps(setup, '08-09')).toThrow(/a range such as 01-03/);
     expect(() => selectSteps(setup, 'nope')).toThrow(InputError);
     expect(() => selectSteps(setup, 'nope')).toThrow(/01 \(prepare\)/);
   });
