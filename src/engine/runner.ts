@@ -227,6 +227,8 @@ export async function runPlaybook(options: RunOptions): Promise<RunSummary> {
       return status !== 'failed' && status !== 'skipped';
     });
     if (isDeployStep(step)) {
+      // Deploy-machine steps change the cluster and have no read-only checks of their own.
+      if (options.verifyOnly) continue;
       await runDeployStep({ step, hosts: runnable, runCtx, pool, summaries, sink });
       continue;
     }

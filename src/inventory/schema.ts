@@ -71,6 +71,12 @@ const network = z
       .string()
       .regex(DNS_NAME, 'must be a DNS domain such as cluster.local')
       .default('cluster.local'),
+    upstreamDns: z
+      .array(ipAddress)
+      .default([])
+      .describe(
+        "Where CoreDNS sends names outside the cluster; empty: the nodes' /etc/resolv.conf (answers for the cluster only if that names only loopback resolvers)",
+      ),
     flannel: z
       .strictObject({
         backend: z

@@ -1,6 +1,7 @@
 import { addonObjects } from '../components/addons/index.js';
-import type { DeployStep } from '../engine/step.js';
+import type { DeployContext, DeployStep } from '../engine/step.js';
 import { withClusterApi } from '../hostlib/kube-api.js';
+import { sectionedRead } from '../hostlib/sections.js';
 import type { KubeApi, KubeObject } from '../kube/types.js';
 
 const READY_TIMEOUT_MS = 300_000;
@@ -15,7 +16,7 @@ export const addons: DeployStep = {
     'Addons: CoreDNS, metrics-server, NodeLocal DNSCache (enabled ones applied and ready, disabled ones removed)',
   onDeployMachine: true,
   async run(ctx) {
-    const all = addonObjects(ctx.inventory);
+    const all = addonObjects(ctx.inventory, { upstream: await corednsUpstream(ctx) });
     for (const addon of all.filter((a) => a.note && a.enabled)) ctx.log(`${addon.name}: ${addon.note}`);
     if (ctx.dryRun) {
       for (const addon of all)
@@ -42,6 +43,43 @@ export const addons: DeployStep = {
     });
   },
 };
+
+const resolvConf = sectionedRead([
+  ['resolv', 'cat /etc/resolv.conf 2>/dev/null || true'],
+  ['resolved', 'cat /run/systemd/resolve/resolv.conf 2>/dev/null || true'],
+]);
+
+const nameservers = (text: string) =>
+  text
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .filter(([key, value]) => key === 'nameserver' && value)
+    .map(([, value]) => value!);
+
+const isLoopback = (address: string) => address.startsWith('127.') || address === '::1';
+
+/**
+ * Where CoreDNS forwards names outside the cluster: the inventory's resolvers; else the nodes'
+ * resolv.conf (read on the first master), unless it names only loopback resolvers, which a pod
+ * cannot reach (CoreDNS would find itself in a loop and stop): then cluster names only, said so.
+ */
+export async function corednsUpstream(ctx: DeployContext): Promise<string[] | 'none' | undefined> {
+  const configured = ctx.inventory.cluster.network.upstreamDns;
+  if (configured.length) return configured;
+  const via = ctx.hosts.find((h) => h.roles.includes('master'));
+  if (!via) return undefined;
+  const read = await ctx.conn(via.name).run(['sh', '-c', resolvConf.script], { signal: ctx.signal });
+  const sections = resolvConf.parse(read.stdout);
+  const own = nameservers(sections.get('resolv') ?? '');
+  const resolved = nameservers(sections.get('resolved') ?? '');
+  // kubelet hands pods systemd-resolved's own list where /etc/resolv.conf is its stub (steps/kube-node.ts).
+  const used = own.length === 1 && own[0] === '127.0.0.53' && resolved.length ? resolved : own;
+  if (used.length && !used.every(isLoopback)) return undefined;
+  ctx.log(
+    `coredns: ${via.name}'s resolv.conf names ${used.length ? `only loopback resolvers (${used.join(', ')})` : 'no resolver'}, which pods cannot reach: CoreDNS answers for cluster names only; set cluster.network.upstreamDns for the rest`,
+  );
+  return 'none';
+}
 
 async function applied(api: KubeApi, objects: KubeObject[]): Promise<string[]> {
   const results = await api.apply(objects);

@@ -295,4 +295,12 @@ describe.skipIf(unavailable)('setup all on 3 masters (with etcd) and 2 nodes', (
     }
     expect(await restartStamps()).toEqual(before);
   });
+
+  it('verify passes on the built cluster and changes nothing (the API steps are left out)', async () => {
+    const run = await kubesmith('verify', LAB, '--output', 'json');
+    expect(run.exitCode, run.all).toBe(0);
+    const end = jsonEvents(run.stdout).find((e) => e.type === 'run-end');
+    expect(end.summary.changed).toBe(0);
+    expect(jsonEvents(run.stdout).some((e) => e.type === 'step-start' && e.step === 'network')).toBe(false);
+  });
 });

@@ -27,6 +27,19 @@ export interface CorednsOptions {
   replicas?: number;
   /** The kube-dns Service's address; default the 10th address of the service CIDR, the kubelets' clusterDNS. */
   clusterIp?: string;
+  /** Where names outside the cluster go: resolvers, or 'none' (cluster names only); default the node's resolv.conf. */
+  upstream?: string[] | 'none';
+}
+
+const FORWARD = /^( *)forward \. \/etc\/resolv\.conf \{\n(?:\1 .*\n)*?\1\}\n/m;
+
+/** The Corefile with its forward block aimed at the given resolvers, or without it ('none'). */
+export function withUpstream(corefile: string, upstream: CorednsOptions['upstream']): string {
+  if (upstream === undefined || (Array.isArray(upstream) && upstream.length === 0)) return corefile;
+  const block = FORWARD.exec(corefile);
+  if (!block) throw new Error('the Corefile has no forward . /etc/resolv.conf block');
+  const replacement = upstream === 'none' ? '' : block[0].replace('/etc/resolv.conf', upstream.join(' '));
+  return corefile.replace(block[0], replacement);
 }
 
 /** The image corednsObjects' Deployment runs, the one `kubesmith download --bundle` saves. */
@@ -57,7 +70,10 @@ function disruptionBudget(): KubeObject {
 export function corednsObjects(inv: Inventory, options: CorednsOptions = {}): KubeObject[] {
   const objects = addonManifest('coredns/coredns.yaml.base');
   const data = configMapData(objectNamed(objects, 'ConfigMap', 'coredns'));
-  data.Corefile = filled(data.Corefile, '__DNS__DOMAIN__', inv.cluster.network.dnsDomain, 'the Corefile');
+  data.Corefile = withUpstream(
+    filled(data.Corefile, '__DNS__DOMAIN__', inv.cluster.network.dnsDomain, 'the Corefile'),
+    options.upstream,
+  );
 
   const deployment = objectNamed(objects, COREDNS_DEPLOYMENT.kind, COREDNS_DEPLOYMENT.name);
   fieldsAt(deployment, ['spec']).replicas = options.replicas ?? 2;

@@ -1,7 +1,7 @@
 import type { Inventory } from '../../inventory/schema.js';
 import type { KubeObject } from '../../kube/types.js';
 import type { WorkloadRef } from '../network/types.js';
-import { COREDNS_DEPLOYMENT, corednsObjects } from './coredns.js';
+import { COREDNS_DEPLOYMENT, type CorednsOptions, corednsObjects } from './coredns.js';
 import { METRICS_SERVER_DEPLOYMENT, metricsServerObjects } from './metrics-server.js';
 import { NODE_LOCAL_DNS_DAEMONSET, NODE_LOCAL_DNS_LAB_NOTE, nodeLocalDnsObjects } from './nodelocaldns.js';
 
@@ -19,10 +19,15 @@ export interface Addon {
  * Every addon kubesmith installs, enabled or not, in the order to apply them: CoreDNS, then
  * NodeLocal DNSCache in front of it, then metrics-server.
  */
-export function addonObjects(inv: Inventory): Addon[] {
+export function addonObjects(inv: Inventory, coredns: Pick<CorednsOptions, 'upstream'> = {}): Addon[] {
   const enabled = inv.addons;
   return [
-    { name: 'coredns', enabled: enabled.coredns, objects: corednsObjects(inv), wait: COREDNS_DEPLOYMENT },
+    {
+      name: 'coredns',
+      enabled: enabled.coredns,
+      objects: corednsObjects(inv, coredns),
+      wait: COREDNS_DEPLOYMENT,
+    },
     {
       name: 'nodelocaldns',
       enabled: enabled.nodeLocalDns,

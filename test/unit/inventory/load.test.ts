@@ -60,6 +60,7 @@ describe('inventory validation', () => {
       proxyMode: 'ipvs',
       nodePortRange: '30000-32767',
       dnsDomain: 'cluster.local',
+      upstreamDns: [],
       flannel: { backend: 'vxlan' },
       calico: { backend: 'bird' },
       mtu: 0,

@@ -5,7 +5,12 @@ import {
   corednsObjects,
 } from '../../../../src/components/addons/coredns.js';
 import { addonManifest } from '../../../../src/components/addons/manifest.js';
-import { containerNamed, workloadContainers } from '../../../../src/components/network/manifest.js';
+import {
+  configMapData,
+  containerNamed,
+  objectNamed,
+  workloadContainers,
+} from '../../../../src/components/network/manifest.js';
 import type { KubeObject } from '../../../../src/kube/types.js';
 import { LAB_IMAGES } from '../../../../src/lab/build/recipes.js';
 import { LAB_KUBERNETES_VERSION } from '../../../../src/lab/inventory.js';
@@ -145,5 +150,18 @@ describe('corednsObjects', () => {
 
   it('names the Deployment to wait for', () => {
     expect(COREDNS_DEPLOYMENT).toEqual({ kind: 'Deployment', namespace: 'kube-system', name: 'coredns' });
+  });
+
+  it('forwards outside names to the given resolvers, or nowhere (cluster names only)', () => {
+    const corefile = (upstream?: string[] | 'none') =>
+      configMapData(objectNamed(corednsObjects(inventory(), { upstream }), 'ConfigMap', 'coredns')).Corefile!;
+    expect(corefile()).toContain('forward . /etc/resolv.conf {');
+    expect(corefile(['10.0.0.2', '10.0.0.3'])).toMatch(
+      /\n( +)forward \. 10\.0\.0\.2 10\.0\.0\.3 \{\n\1 +max_concurrent 1000\n\1\}\n/,
+    );
+    const none = corefile('none');
+    expect(none).not.toContain('forward');
+    expect(none).toContain('cache 30');
+    expect(none).toContain('kubernetes cluster.local in-addr.arpa ip6.arpa');
   });
 });
