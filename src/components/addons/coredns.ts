@@ -18,7 +18,10 @@ const DNS_POD_LABELS = { 'k8s-app': 'kube-dns' };
 /** kubeadm's CoreDNS memory limit. */
 const MEMORY_LIMIT = '170Mi';
 /** Masters carry this taint unless cluster.mastersSchedulable; kubeadm's CoreDNS tolerates it too. */
-const CONTROL_PLANE_TOLERATION = { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' };
+export const CONTROL_PLANE_TOLERATION = {
+  key: 'node-role.kubernetes.io/control-plane',
+  effect: 'NoSchedule',
+};
 
 export interface CorednsOptions {
   /** Default: the inventory's Kubernetes minor's CoreDNS (kubeadm's pin) through cluster.imageRegistry. */

@@ -3,6 +3,7 @@ import type { KubeObject } from '../../kube/types.js';
 import { useImages } from '../network/images.js';
 import { containerNamed, objectNamed } from '../network/manifest.js';
 import type { WorkloadRef } from '../network/types.js';
+import { CONTROL_PLANE_TOLERATION } from './coredns.js';
 import { k8sRegistryImage } from './images.js';
 import { addonManifest, type Fields, fieldsAt, listAt, podSpec } from './manifest.js';
 
@@ -80,6 +81,8 @@ export function metricsServerObjects(inv: Inventory, options: MetricsServerOptio
   withCommonLabels(objects);
   const deployment = objectNamed(objects, METRICS_SERVER_DEPLOYMENT.kind, METRICS_SERVER_DEPLOYMENT.name);
   listAt(podSpec(deployment), 'volumes').push(structuredClone(KUBELET_CA_VOLUME));
+  // A cluster of masters only (mastersSchedulable false) must still have a metrics API.
+  listAt(podSpec(deployment), 'tolerations').push({ ...CONTROL_PLANE_TOLERATION });
   const server = containerNamed(deployment, 'metrics-server');
   server.image = metricsServerImages(inv, options)[0]!;
   server.args = withFlags(server.args ?? [], KUBESMITH_FLAGS);

@@ -29,7 +29,7 @@ interface PodSpec {
 }
 
 describe('metricsServerObjects', () => {
-  it("is upstream's release build but for the image, the kubelet flags and the CA volume", () => {
+  it("is upstream's release build but for the image, the kubelet flags, the CA volume and the masters' toleration", () => {
     const objects = metricsServerObjects(inv);
     expect(objects.map(key).sort()).toEqual(releaseBuild.map(key).sort());
     const paths = objects.flatMap((o) =>
@@ -46,6 +46,7 @@ describe('metricsServerObjects', () => {
       `${container}.args.5`,
       `${container}.image`,
       `${container}.volumeMounts.1`,
+      'Deployment:spec.template.spec.tolerations',
       'Deployment:spec.template.spec.volumes.1',
     ]);
   });
