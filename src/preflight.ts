@@ -83,9 +83,10 @@ export function hostFindings(
     facts.cgroupVersion === 1 &&
     compareVersions(minorOf(inventory.cluster.kubernetesVersion), '1.35') >= 0
   ) {
+    // kubelet refuses cgroup v1 from 1.35 on unless told otherwise; kubesmith tells it (failCgroupV1: false).
     add(
-      'block',
-      `cgroup v1: Kubernetes ${minorOf(inventory.cluster.kubernetesVersion)} needs cgroup v2 (boot with systemd.unified_cgroup_hierarchy=1)`,
+      'warn',
+      `cgroup v1 is deprecated from Kubernetes 1.35 on: kubelet runs with failCgroupV1: false; move to cgroup v2 (boot with systemd.unified_cgroup_hierarchy=1) before a release drops it`,
     );
   }
   if (host.roles.includes('master') && facts.cpus < 2)

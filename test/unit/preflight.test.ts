@@ -50,9 +50,14 @@ describe('preflight', () => {
     expect(blocks(facts(override as Partial<HostFacts>)).join('\n')).toMatch(message);
   });
 
-  it('needs cgroup v2 from Kubernetes 1.35 on, not before', () => {
-    expect(blocks(facts({ cgroupVersion: 1 }), '1.35.0').join()).toMatch(/cgroup v2/);
-    expect(blocks(facts({ cgroupVersion: 1 }), '1.34.3')).toEqual([]);
+  it('warns of cgroup v1 from Kubernetes 1.35 on (kubelet told failCgroupV1: false), not before', () => {
+    const warns = (v: string) =>
+      hostFindings(master, facts({ cgroupVersion: 1 }), inventory(v), 'c')
+        .filter((x) => x.severity === 'warn')
+        .map((x) => x.message);
+    expect(blocks(facts({ cgroupVersion: 1 }), '1.35.0')).toEqual([]);
+    expect(warns('1.35.0').join()).toMatch(/failCgroupV1: false/);
+    expect(warns('1.34.3').join()).not.toMatch(/failCgroupV1/);
   });
 
   it('accepts ports used by this same cluster', () => {
