@@ -1,7 +1,7 @@
 /**
  * `npm run demo`: the main job on the embedded default. Brings up a 3-machine lab, checks it,
- * runs `setup lab all` as far as the artifacts allow, re-runs it (nothing may change),
- * verifies, takes an etcd backup, and sums up.
+ * runs `setup lab all` (a working cluster), re-runs it (nothing may change), verifies, takes
+ * an etcd backup, shows the nodes through the deploy machine's admin kubeconfig, and sums up.
  */
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -101,9 +101,19 @@ async function main(): Promise<number> {
         `skipped, not in the bundle: ${manifest.absent.map((a) => a.name).join(', ')}\n  (${manifest.absent[0]?.reason})\n`,
       );
   }
-  process.stdout.write(
-    'not yet installed by kubesmith: the control plane (04), kubelet and kube-proxy (05), the network (06) and addons (07); see CHANGELOG.md\n',
-  );
+  if (ok) {
+    const kubeconfig = join(kubesmithHome(), 'clusters', LAB, 'kubeconfig');
+    const kubectl = join(bundleDir(kubesmithHome(), LAB_KUBERNETES_VERSION), 'bin', 'kubectl');
+    const nodes = await execa(
+      kubectl,
+      ['--kubeconfig', kubeconfig, 'get', 'nodes,pods', '-A', '-o', 'wide'],
+      {
+        reject: false,
+        all: true,
+      },
+    );
+    process.stdout.write(`\n$ kubectl --kubeconfig ${kubeconfig} get nodes,pods -A -o wide\n${nodes.all}\n`);
+  }
   process.stdout.write(
     `\nthe lab stays up: kubesmith check ${LAB}; kubesmith lab status --name ${LAB}; remove it with: kubesmith lab down --name ${LAB}\n`,
   );
