@@ -35,7 +35,7 @@ export interface ApplyResult {
 }
 
 export interface NodeChanges {
-  /** A null value removes the label. */
+  /** Every label kubesmith wants on the node: those it set before and no longer lists are removed, others' kept; null removes one. */
   labels?: Record<string, string | null>;
   /** Every taint kubesmith wants on the node: taints kubesmith set earlier and no longer wants are removed, others' kept. */
   taints?: Taint[];

@@ -280,7 +280,10 @@ describe.skipIf(unavailable)(
       expect(await api.patchNode('w1', wanted)).toBe(true);
       expect(await api.patchNode('w1', wanted)).toBe(false);
       await kubectl('taint', 'nodes', 'w1', 'theirs=x:NoExecute');
-      expect(await api.patchNode('w1', { labels: { zone: null }, taints: [] })).toBe(true);
+      // zone was kubesmith's and is no longer asked for: removed; keep was never kubesmith's: kept.
+      expect(
+        await api.patchNode('w1', { labels: { 'node-role.kubernetes.io/worker': '' }, taints: [] }),
+      ).toBe(true);
       const node = await api.get('v1', 'Node', 'w1');
       expect(node?.metadata.labels).toMatchObject({ keep: 'me', 'node-role.kubernetes.io/worker': '' });
       expect(node?.metadata.labels).not.toHaveProperty('zone');
