@@ -106,11 +106,12 @@ export function registerClusterCommands(program: Command): void {
 
   program
     .command('verify')
-    .description("check a built cluster without changing it: every setup step's health checks")
+    .description("check a built cluster without changing it: the setup steps' health checks")
     .argument('[cluster]', 'cluster name (or use -i FILE)')
-    .action(async (cluster: string | undefined, _o, cmd: Command) => {
+    .argument('[step]', "'all', a step id, a number (01) or a range (01-03): the steps set up so far", 'all')
+    .action(async (cluster: string | undefined, step: string, _o, cmd: Command) => {
       const opened = await openCluster(cluster, globals(cmd));
-      await runPlaybookCommand(opened, 'setup', 'all', {
+      await runPlaybookCommand(opened, 'setup', step, {
         ...globals(cmd),
         verifyOnly: true,
         becomePassword: await becomePassword(cmd),
