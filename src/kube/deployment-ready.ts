@@ -1,10 +1,10 @@
 import { OperationError } from '../errors.js';
-import { podProblems } from './daemonset-ready.js';
 import type { KubeHttp } from './http.js';
 import { readIfExists } from './objects.js';
 import { pollUntil, seconds } from './poll.js';
 import { type Deployment, deploymentSchema } from './schemas.js';
 import type { WaitOptions } from './types.js';
+import { crashLoopWatch, podProblems } from './workload-pods.js';
 
 /** Every replica is of the latest spec and available, no old one is left, and the controller has seen the spec. */
 export function isDeploymentRolledOut(d: Deployment): boolean {
@@ -34,11 +34,17 @@ export async function waitDeploymentReady(
 ): Promise<void> {
   const path = await http.pathOf({ apiVersion: 'apps/v1', kind: 'Deployment', namespace, name });
   let last: Deployment | undefined;
-  const ready = await pollUntil(async () => {
+  let crashLooping = false;
+  const hopeless = crashLoopWatch(http);
+  const ended = await pollUntil(async () => {
     last = await readIfExists(http, path, deploymentSchema, `Deployment ${namespace}/${name}`);
-    return last !== undefined && isDeploymentRolledOut(last);
+    if (last !== undefined && isDeploymentRolledOut(last)) return true;
+    crashLooping =
+      last !== undefined &&
+      (await hopeless({ kind: 'Deployment', namespace, name, matchLabels: last.spec.selector.matchLabels }));
+    return crashLooping;
   }, options);
-  if (ready) return;
+  if (ended && !crashLooping) return;
   const problems = last
     ? await podProblems(http, {
         kind: 'Deployment',

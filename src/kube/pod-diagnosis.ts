@@ -32,6 +32,15 @@ export const isPodReady = (pod: Pod) =>
 
 const finished = (container: ContainerStatus) => container.state.terminated?.exitCode === 0;
 
+/** Restarts after which a crash loop is taken as lasting (kubelet's back-off is then 40 s and growing). */
+const CRASH_LOOP_RESTARTS = 3;
+
+/** A container of the pod is in CrashLoopBackOff and has restarted several times already. */
+export const isCrashLooping = (pod: Pod) =>
+  [...pod.status.initContainerStatuses, ...pod.status.containerStatuses].some(
+    (c) => c.state.waiting?.reason === 'CrashLoopBackOff' && c.restartCount >= CRASH_LOOP_RESTARTS,
+  );
+
 /** Why the pod is not ready: containers first, else its conditions (e.g. Unschedulable), else its phase. */
 function whyNotReady(pod: Pod): string {
   const { initContainerStatuses, containerStatuses, conditions, phase, reason, message } = pod.status;

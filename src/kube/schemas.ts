@@ -91,6 +91,7 @@ const containerStatusSchema = z
   .object({
     name: z.string(),
     ready: z.boolean().default(false),
+    restartCount: z.number().default(0),
     state: containerStateSchema.prefault({}),
     lastState: containerStateSchema.prefault({}),
   })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describePod, latestWarnings } from '../../../src/kube/pod-diagnosis.js';
+import { describePod, isCrashLooping, latestWarnings } from '../../../src/kube/pod-diagnosis.js';
 import { eventSchema, podSchema } from '../../../src/kube/schemas.js';
 
 const pod = (status: object, nodeName?: string) =>
@@ -75,5 +75,35 @@ describe('latestWarnings', () => {
       event('b', 'Normal', 'Started', '2025-01-01T00:00:09Z'),
     ]);
     expect([...latest].map(([uid, e]) => [uid, e.reason])).toEqual([['a', 'BackOff']]);
+  });
+});
+
+describe('isCrashLooping', () => {
+  const looping = (restartCount: number, reason = 'CrashLoopBackOff') =>
+    pod({
+      containerStatuses: [
+        { name: 'kube-flannel', ready: false, restartCount, state: { waiting: { reason } } },
+      ],
+    });
+
+  it('is a container in CrashLoopBackOff that has restarted three times or more', () => {
+    expect(isCrashLooping(looping(3))).toBe(true);
+    expect(isCrashLooping(looping(2))).toBe(false);
+    expect(isCrashLooping(looping(5, 'ImagePullBackOff'))).toBe(false);
+    expect(isCrashLooping(pod({}))).toBe(false);
+  });
+
+  it('counts init containers too', () => {
+    const init = pod({
+      initContainerStatuses: [
+        {
+          name: 'install-cni',
+          ready: false,
+          restartCount: 4,
+          state: { waiting: { reason: 'CrashLoopBackOff' } },
+        },
+      ],
+    });
+    expect(isCrashLooping(init)).toBe(true);
   });
 });
