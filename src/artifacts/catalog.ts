@@ -210,3 +210,20 @@ export function mirrored(url: string, mirrors: Readonly<Record<string, string>>)
     .sort((a, b) => b.length - a.length)[0];
   return prefix ? `${mirrors[prefix]}${url.slice(prefix.length)}` : url;
 }
+
+/**
+ * Kubernetes' e2e suite (`e2e.test`) from the official test tarball, for `verify --conformance`.
+ * Not part of catalogFor: hosts never get it, and it is fetched only when conformance runs.
+ */
+export function e2eTestEntry(kubernetesVersion: string, arch: Arch): CatalogEntry {
+  const file = `kubernetes-test-linux-${arch}.tar.gz`;
+  const url = `https://dl.k8s.io/release/v${kubernetesVersion}/${file}`;
+  return {
+    name: 'kubernetes-test',
+    version: kubernetesVersion,
+    url,
+    checksum: { url: `${url}.sha256` },
+    archive: 'tgz',
+    files: { 'kubernetes/test/bin/e2e.test': 'bin/e2e.test' },
+  };
+}

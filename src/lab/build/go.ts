@@ -5,6 +5,7 @@ import { execa } from 'execa';
 import { z } from 'zod';
 import { sha256File } from '../../artifacts/bundle.js';
 import type { GoRecipe } from './recipes.js';
+import { cachedBuild, imageBinPath } from './record.js';
 
 export interface BuiltFile {
   path: string;
@@ -108,30 +109,7 @@ export function linkerFlags(recipe: GoRecipe, commitTime: string): string {
   return ['-s', '-w', ...variables, ...(recipe.ldflags ?? [])].join(' ');
 }
 
-/** Where a bundle binary an image also carries is listed: `image-bin/<file name>`. */
-export function imageBinPath(bundlePath: string): string {
-  return `image-bin/${bundlePath.split('/').pop()}`;
-}
-
-const recordSchema = z.object({
-  component: z.string(),
-  version: z.string(),
-  goVersion: z.string(),
-  seconds: z.number(),
-  files: z.array(z.object({ path: z.string(), localPath: z.string(), sha256: z.string(), size: z.number() })),
-});
-
-async function cachedBuild(record: string): Promise<BuiltComponent | undefined> {
-  const text = await readFile(record, 'utf8').catch(() => undefined);
-  if (!text) return undefined;
-  const parsed = recordSchema.safeParse(JSON.parse(text));
-  if (!parsed.success) return undefined;
-  for (const file of parsed.data.files) {
-    const s = await stat(file.localPath).catch(() => undefined);
-    if (!s || s.size !== file.size) return undefined;
-  }
-  return { ...parsed.data, built: false };
-}
+export { imageBinPath } from './record.js';
 
 async function go(recipe: GoRecipe, what: string, args: string[], cwd: string, log: string): Promise<void> {
   const result = await execa('go', args, {
@@ -152,7 +130,7 @@ async function go(recipe: GoRecipe, what: string, args: string[], cwd: string, l
 export async function buildRecipe(recipe: GoRecipe, root: string): Promise<BuiltComponent> {
   const dir = join(root, `${recipe.component}-${recipe.version}`);
   const record = join(dir, 'built.json');
-  const cached = await cachedBuild(record);
+  const cached = await cachedBuild(record, recipe);
   if (cached) return cached;
   const started = Date.now();
   const goVersion = (await localGoVersion()) ?? 'unknown';
@@ -179,18 +157,31 @@ export async function buildRecipe(recipe: GoRecipe, root: string): Promise<Built
   ];
   await go(recipe, 'go build', args, moduleDir, log);
   const files: BuiltFile[] = [];
-  for (const [pkg, path] of Object.entries(recipe.packages)) {
-    const produced = join(out, defaultExecName(pkg));
-    const localPath = join(dir, path);
+  const keep = async (pkg: string, produced: string, path: string, what: string) => {
     if (!existsSync(produced))
-      throw new BuildError(
-        `${recipe.component} ${recipe.version}`,
-        'go build',
-        `${pkg}: no binary at ${produced}`,
-      );
+      throw new BuildError(`${recipe.component} ${recipe.version}`, what, `${pkg}: no binary at ${produced}`);
+    const localPath = join(dir, path);
     await mkdir(join(localPath, '..'), { recursive: true });
     await rename(produced, localPath);
     files.push({ path, localPath, sha256: await sha256File(localPath), size: (await stat(localPath)).size });
+  };
+  for (const [pkg, path] of Object.entries(recipe.packages))
+    await keep(pkg, join(out, defaultExecName(pkg)), path, 'go build');
+  // Test binaries: without the binaries' build tags, as `go test` builds them.
+  for (const [pkg, path] of Object.entries(recipe.tests ?? {})) {
+    const produced = join(out, `${defaultExecName(pkg)}.test`);
+    const testArgs = [
+      'test',
+      '-c',
+      '-trimpath',
+      '-ldflags',
+      linkerFlags(recipe, origin.time),
+      '-o',
+      produced,
+      pkg,
+    ];
+    await go(recipe, 'go test -c', testArgs, moduleDir, log);
+    await keep(pkg, produced, path, 'go test -c');
   }
   for (const path of recipe.alsoForImages ?? []) {
     const file = files.find((f) => f.path === path);

@@ -14,6 +14,7 @@ import {
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { MIRROR, SUITE } from '../base.js';
+import { jessieDnsutilsImage, jessieDnsutilsRef, manifestImageTag } from './e2e-images.js';
 import { BuildError } from './go.js';
 import { type ImageArchive, layerFromDirectory, writeImageArchive } from './image.js';
 import { LAB_IMAGES } from './recipes.js';
@@ -39,14 +40,7 @@ const ref = (image: { name: string; tag: string }) => `${image.name}:${image.tag
 export type E2eImages = Record<'pause' | 'agnhost' | 'busybox', { name: string; tag: string }>;
 
 export function e2eImageTags(manifestGo: string): E2eImages {
-  const tag = (key: string, repo: string) => {
-    const match = new RegExp(`configs\\[${key}\\] = Config\\{list\\.\\w+, "${repo}", "([^"]+)"\\}`).exec(
-      manifestGo,
-    );
-    if (!match)
-      throw new BuildError('images', 'reading test/utils/image/manifest.go', `no ${key} image tag found`);
-    return match[1]!;
-  };
+  const tag = (key: string, repo: string) => manifestImageTag(manifestGo, key, repo);
   return {
     pause: { name: 'registry.k8s.io/pause', tag: tag('Pause', 'pause') },
     agnhost: { name: 'registry.k8s.io/e2e-test-images/agnhost', tag: tag('Agnhost', 'agnhost') },
@@ -278,14 +272,17 @@ export async function buildLabImages(
 ): Promise<ImageArchive[]> {
   await mkdir(dir, { recursive: true });
   const { binaries } = inputs;
-  const e2e = e2eImageTags(
-    await readFile(join(inputs.kubernetesSource, 'test', 'utils', 'image', 'manifest.go'), 'utf8'),
+  const manifestGo = await readFile(
+    join(inputs.kubernetesSource, 'test', 'utils', 'image', 'manifest.go'),
+    'utf8',
   );
+  const e2e = e2eImageTags(manifestGo);
   const busybox = await busyboxLayer(dir);
   return [
     await pauseImage(inputs.kubernetesSource, e2e.pause, dir),
     await agnhostImage(binary(binaries, 'agnhost'), e2e.agnhost, dir),
     await busyboxImage(e2e.busybox, busybox, dir),
+    await jessieDnsutilsImage(jessieDnsutilsRef(manifestGo), await userlandLayer(dir), dir),
     // The upstream images run CoreDNS as root (it binds :53) and metrics-server as nobody.
     await binaryImage(LAB_IMAGES.coredns, binary(binaries, 'coredns'), dir, {}),
     await binaryImage(LAB_IMAGES.metricsServer, binary(binaries, 'metrics-server'), dir, { user: '65534' }),

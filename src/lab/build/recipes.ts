@@ -25,6 +25,8 @@ export interface GoRecipe {
   replaces?: string[];
   /** Extra linker flags after `-s -w -X …` (e.g. `-extldflags=-static` for a cgo binary put in an image). */
   ldflags?: string[];
+  /** Import path of each test package -> bundle path of its `go test -c` binary (built after the binaries). */
+  tests?: Record<string, string>;
   /** Bundle paths outside image-bin/ whose binary an image also carries: listed again as `image-bin/<file name>`. */
   alsoForImages?: string[];
 }
@@ -62,6 +64,11 @@ export function kubernetesRecipe(version: string): GoRecipe {
       'k8s.io/kubernetes/cmd/kubectl': 'bin/kubectl',
       'k8s.io/kubernetes/test/images/agnhost': 'image-bin/agnhost',
     },
+    // Kubernetes' e2e suite, for `verify --conformance`: only for the version the lab runs
+    // (a cold build costs about as much as all the binaries together).
+    ...(version === LAB_KUBERNETES_VERSIONS[0]
+      ? { tests: { 'k8s.io/kubernetes/test/e2e': 'bin/e2e.test' } }
+      : {}),
     // Upstream's release flags (hack/lib/golang.sh); every binary static.
     tags: ['selinux', 'notest', 'grpcnotrace'],
     variables: kubeVersionVariables(version),
