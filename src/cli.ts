@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from 'commander';
 import { registerClusterCommands } from './commands/cluster-cli.js';
+import { registerDashboardTokenCommand } from './commands/dashboard-token.js';
 import { registerEtcdCommands } from './commands/etcd-cli.js';
 import { registerLabCommands } from './commands/lab.js';
 import {
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerClusterCommands(program);
   registerEtcdCommands(program);
   registerLabCommands(program);
+  registerDashboardTokenCommand(program);
   return program;
 }
 

@@ -255,12 +255,59 @@ const prepare = z
   })
   .prefault({});
 
+export const DASHBOARD_KIND_NAMES = ['headlamp', 'kubernetes-dashboard'] as const;
+export const DASHBOARD_ROLES = ['cluster-admin', 'view'] as const;
+/** An image reference that names its registry host (with a dot, and maybe a port), as containerd pulls it. */
+const IMAGE_REFERENCE =
+  /^[a-z0-9-]+(\.[a-z0-9-]+)+(:[0-9]{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$/;
+
+const dashboardSettings = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    kind: z
+      .enum(DASHBOARD_KIND_NAMES)
+      .default('headlamp')
+      .describe(
+        'headlamp (v0.45.0, in kube-system) or kubernetes-dashboard (v2.7.0 of 2022, the last plain-manifest release of an archived project, in its own namespace)',
+      ),
+    role: z
+      .enum(DASHBOARD_ROLES)
+      .default('cluster-admin')
+      .describe(
+        'The ClusterRole bound to the kubesmith-dashboard ServiceAccount whose tokens `kubesmith dashboard-token` prints',
+      ),
+    image: z
+      .string()
+      .regex(
+        IMAGE_REFERENCE,
+        'must be an image reference naming its registry, e.g. harbor.local/headlamp:v0.45.0',
+      )
+      .optional()
+      .describe("The dashboard's image, in place of upstream's (pulled as written)"),
+    version: z
+      .string()
+      .regex(/^\d+\.\d+\.\d+$/, 'must be a version like 0.45.0 (no leading "v")')
+      .optional()
+      .describe("Upstream's image at this tag (v<version>), with the manifest kubesmith carries"),
+  })
+  .superRefine((value, ctx) => {
+    if (value.image && value.version)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['version'],
+        message: "set either image (a whole reference) or version (a tag of upstream's image), not both",
+      });
+  });
+
 const addons = z
   .strictObject({
     coredns: z.boolean().default(true),
     nodeLocalDns: z.boolean().default(true),
     metricsServer: z.boolean().default(true),
-    dashboard: z.boolean().default(false),
+    dashboard: z
+      .preprocess((value) => (typeof value === 'boolean' ? { enabled: value } : value), dashboardSettings)
+      .prefault({})
+      .describe('A web UI, off by default; true/false are short for { enabled: true/false }'),
   })
   .prefault({});
 

@@ -1,3 +1,4 @@
+import { isKubesmithManaged } from '../components/addons/dashboard.js';
 import { addonObjects } from '../components/addons/index.js';
 import type { DeployContext, DeployStep } from '../engine/step.js';
 import { withClusterApi } from '../hostlib/kube-api.js';
@@ -7,27 +8,32 @@ import type { KubeApi, KubeObject } from '../kube/types.js';
 const READY_TIMEOUT_MS = 300_000;
 
 /**
- * The cluster addons (CoreDNS, metrics-server, NodeLocal DNSCache), each applied server-side
- * when enabled and deleted again when disabled; done when each enabled one is ready.
+ * The cluster addons (CoreDNS, metrics-server, NodeLocal DNSCache, the dashboard), each applied
+ * server-side when enabled and deleted again when disabled; done when each enabled one is ready.
  */
 export const addons: DeployStep = {
   id: 'addons',
   title:
-    'Addons: CoreDNS, metrics-server, NodeLocal DNSCache (enabled ones applied and ready, disabled ones removed)',
+    'Addons: CoreDNS, metrics-server, NodeLocal DNSCache, dashboard (enabled ones applied and ready, disabled ones removed)',
   onDeployMachine: true,
   async run(ctx) {
     const all = addonObjects(ctx.inventory, { upstream: await corednsUpstream(ctx) });
     for (const addon of all.filter((a) => a.note && a.enabled)) ctx.log(`${addon.name}: ${addon.note}`);
     if (ctx.dryRun) {
-      for (const addon of all)
+      for (const addon of all) {
         ctx.log(
-          `${addon.name}: would ${addon.enabled ? 'apply' : 'remove, where present,'} ${addon.objects.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')}`,
+          `${addon.name}: would ${addon.enabled ? 'apply' : 'remove, where present,'} ${names(addon.objects)}`,
         );
+        if (addon.obsolete?.length)
+          ctx.log(`${addon.name}: would remove, where present, ${names(addon.obsolete)}`);
+      }
       return;
     }
     await withClusterApi(ctx, async (api, via) => {
       for (const addon of all) {
-        const changed = addon.enabled ? await applied(api, addon.objects) : await removed(api, addon.objects);
+        const changed = addon.enabled
+          ? [...(await applied(api, addon.objects)), ...(await removed(api, addon.obsolete ?? []))]
+          : await removed(api, addon.objects);
         if (changed.length) {
           ctx.changed(via.name);
           ctx.log(`${addon.name}: ${changed.join(', ')}`);
@@ -81,16 +87,24 @@ export async function corednsUpstream(ctx: DeployContext): Promise<string[] | 'n
   return 'none';
 }
 
+const names = (objects: KubeObject[]) => objects.map((o) => `${o.kind}/${o.metadata.name}`).join(', ');
+
 async function applied(api: KubeApi, objects: KubeObject[]): Promise<string[]> {
   const results = await api.apply(objects);
   return results.filter((r) => r.action !== 'unchanged').map((r) => `${r.kind}/${r.name} ${r.action}`);
 }
 
-/** Deletes an addon's objects, last first (the namespace-scoped ones before their RBAC). */
+/**
+ * Deletes an addon's objects, last first (the namespace-scoped ones before their RBAC). An object
+ * rendered with kubesmith's managed-by label is deleted only where the live one carries it too.
+ */
 async function removed(api: KubeApi, objects: KubeObject[]): Promise<string[]> {
   const gone: string[] = [];
-  for (const o of [...objects].reverse())
-    if (await api.delete(o.apiVersion, o.kind, o.metadata.name, o.metadata.namespace))
-      gone.push(`${o.kind}/${o.metadata.name} deleted`);
+  for (const o of [...objects].reverse()) {
+    const { name, namespace } = o.metadata;
+    if (isKubesmithManaged(o) && !isKubesmithManaged(await api.get(o.apiVersion, o.kind, name, namespace)))
+      continue;
+    if (await api.delete(o.apiVersion, o.kind, name, namespace)) gone.push(`${o.kind}/${name} deleted`);
+  }
   return gone;
 }

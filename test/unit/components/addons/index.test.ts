@@ -9,14 +9,15 @@ import {
 import { expectWellFormed, find, inventory, leftPlaceholders } from './fixture.js';
 
 describe('addonObjects', () => {
-  it('lists CoreDNS, NodeLocal DNSCache and metrics-server (no dashboard), enabled by default', () => {
+  it('lists CoreDNS, NodeLocal DNSCache and metrics-server, enabled by default, then the dashboard, disabled', () => {
     const addons = addonObjects(inventory());
     expect(addons.map(({ name, enabled, wait, note }) => ({ name, enabled, wait, note }))).toEqual([
       { name: 'coredns', enabled: true, wait: COREDNS_DEPLOYMENT, note: undefined },
       { name: 'nodelocaldns', enabled: true, wait: NODE_LOCAL_DNS_DAEMONSET, note: NODE_LOCAL_DNS_LAB_NOTE },
       { name: 'metrics-server', enabled: true, wait: METRICS_SERVER_DEPLOYMENT, note: undefined },
+      { name: 'dashboard', enabled: false, wait: undefined, note: undefined },
     ]);
-    for (const addon of addons) {
+    for (const addon of addons.filter((a) => a.enabled)) {
       const { kind, namespace, name } = addon.wait!;
       expect(find(addon.objects, kind, name).metadata.namespace).toBe(namespace);
     }
@@ -30,10 +31,11 @@ describe('addonObjects', () => {
       ['coredns', false],
       ['nodelocaldns', false],
       ['metrics-server', true],
+      ['dashboard', true],
     ]);
     for (const addon of addons) expect(addon.objects.length).toBeGreaterThan(0);
     const onlyDns = addonObjects(inventory({}, { metricsServer: false }));
-    expect(onlyDns.map((a) => a.enabled)).toEqual([true, true, false]);
+    expect(onlyDns.map((a) => a.enabled)).toEqual([true, true, false, false]);
   });
 
   it('hands out well-formed objects with no placeholder but those node-cache fills', () => {

@@ -25,6 +25,8 @@ const UPSTREAM = [
   ['metrics-server/base/deployment.yaml', 'metrics-server/manifests/base/deployment.yaml'],
   ['metrics-server/base/rbac.yaml', 'metrics-server/manifests/base/rbac.yaml'],
   ['metrics-server/base/service.yaml', 'metrics-server/manifests/base/service.yaml'],
+  ['headlamp/kubernetes-headlamp.yaml', 'headlamp/kubernetes-headlamp.yaml'],
+  ['dashboard/recommended.yaml', 'dashboard/recommended.yaml'],
 ] as const;
 
 /** `kubectl kustomize manifests/overlays/release` at metrics-server v0.9.0 (kustomize v5.5.0). */
