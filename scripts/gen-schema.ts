@@ -1,7 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inventoryJsonSchema } from '../src/inventory/json-schema.js';
+import { verifyReportJsonSchema } from '../src/verify/report.js';
 
-const file = join(import.meta.dirname, '..', 'schema', 'inventory.schema.json');
-writeFileSync(file, inventoryJsonSchema());
-process.stdout.write(`wrote ${file}\n`);
+const schemas: [string, string][] = [
+  ['inventory.schema.json', inventoryJsonSchema()],
+  ['verify-report.schema.json', verifyReportJsonSchema()],
+];
+for (const [name, content] of schemas) {
+  const file = join(import.meta.dirname, '..', 'schema', name);
+  writeFileSync(file, content);
+  process.stdout.write(`wrote ${file}\n`);
+}

@@ -106,18 +106,28 @@ export function registerClusterCommands(program: Command): void {
 
   program
     .command('verify')
-    .description("check a built cluster without changing it: the setup steps' health checks")
+    .description(
+      "prove a cluster works without changing it: the setup steps' own checks, then a table of health checks (etcd, control plane, nodes, network, addons, a functional smoke, certificates); exit 0 only when none failed",
+    )
     .argument('[cluster]', 'cluster name (or use -i FILE)')
     .argument('[step]', "'all', a step id, a number (01) or a range (01-03): the steps set up so far", 'all')
-    .action(async (cluster: string | undefined, step: string, _o, cmd: Command) => {
-      const opened = await openCluster(cluster, globals(cmd));
-      await runPlaybookCommand(opened, 'setup', step, {
-        ...globals(cmd),
-        verifyOnly: true,
-        becomePassword: await becomePassword(cmd),
-        signal: interruptSignal(),
-      });
-    });
+    .option(
+      '--save-evidence <file>',
+      'also write what the checks read (API objects, host answers) to this file, as JSON (0600)',
+    )
+    .action(
+      async (cluster: string | undefined, step: string, options: { saveEvidence?: string }, cmd: Command) => {
+        const opened = await openCluster(cluster, globals(cmd));
+        const signal = interruptSignal();
+        await runPlaybookCommand(opened, 'setup', step, {
+          ...globals(cmd),
+          verifyOnly: true,
+          evidenceFile: options.saveEvidence,
+          becomePassword: await becomePassword(cmd),
+          signal,
+        });
+      },
+    );
 
   program
     .command('download')

@@ -10,12 +10,15 @@ import { FACTS_SCRIPT, factsByHost } from '../facts.js';
 import { refusals } from '../preflight.js';
 import { plainRenderer } from '../render/plain.js';
 import { fanOut } from '../render/renderer.js';
+import { health as healthStep, VERIFY_EVIDENCE_KEY, VERIFY_STEPS_KEY } from '../steps/health.js';
 import { STEPS } from '../steps/index.js';
 import { type Cluster, type GlobalOptions, pickRenderer } from './context.js';
 
 export interface PlaybookCommandOptions extends GlobalOptions {
   dryRun?: boolean;
   verifyOnly?: boolean;
+  /** Verify: where to save what the health checks read (API objects, host answers), as JSON. */
+  evidenceFile?: string;
   hosts?: string[];
   /** Go on without unreachable workers (see RunOptions.skipUnreachable). */
   skipUnreachable?: boolean;
@@ -31,7 +34,18 @@ export async function runPlaybookCommand(
   options: PlaybookCommandOptions,
 ): Promise<RunSummary> {
   const playbook = await loadPlaybook(playbookName);
-  const entries = selectSteps(playbook, selector);
+  const selected = selectSteps(playbook, selector);
+  // Verify checks the selected steps, then the cluster's health as far as they built it.
+  const health = playbook.steps.find((s) => s.step === healthStep.id);
+  const entries =
+    options.verifyOnly && health && !selected.includes(health) ? [...selected, health] : selected;
+  const shared = new Map<string, unknown>();
+  if (selected.some((s) => s !== health))
+    shared.set(
+      VERIFY_STEPS_KEY,
+      selected.map((s) => s.step),
+    );
+  if (options.evidenceFile) shared.set(VERIFY_EVIDENCE_KEY, options.evidenceFile);
   const label = options.verifyOnly ? 'verify' : playbookName;
   const lock = await acquireLock(cluster.paths.lock, `${label} ${selector}`);
   if (lock.tookOver)
@@ -56,6 +70,7 @@ export async function runPlaybookCommand(
       sink: renderer.sink,
       dryRun: options.dryRun,
       verifyOnly: options.verifyOnly,
+      shared,
       signal: options.signal,
       only: options.hosts,
       skipUnreachable: options.skipUnreachable,

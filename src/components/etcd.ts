@@ -20,6 +20,9 @@ export const PEER_PORT = 2380;
 
 const url = (address: string, port: number) => hostUrl('https', address, port);
 
+/** etcd's backend quota (8 GiB, its recommended maximum): a member refuses writes beyond it. */
+export const ETCD_QUOTA_BYTES = 8 * 1024 ** 3;
+
 export function etcdMembers(inv: Inventory): HostSpec[] {
   return inv.hosts.filter((h) => h.roles.includes('etcd'));
 }
@@ -75,7 +78,7 @@ export function etcdFlags(
     '--listen-metrics-urls=http://127.0.0.1:2381',
     '--auto-compaction-mode=periodic',
     '--auto-compaction-retention=1h',
-    '--quota-backend-bytes=8589934592',
+    `--quota-backend-bytes=${ETCD_QUOTA_BYTES}`,
     '--snapshot-count=10000',
   ];
   // The corruption check at start-up moved from an experimental flag to a feature gate in 3.6.

@@ -39,6 +39,7 @@ export async function runDeployStep({
     conn: (host) => pool.get(host),
     log: (message) => sink({ type: 'run-log', message: `${step.id}: ${message}` }),
     changed: (host) => changes.set(host, (changes.get(host) ?? 0) + 1),
+    report: (report) => sink({ type: 'verify-report', step: step.id, report }),
   };
   let error: ErrorInfo | undefined;
   try {
@@ -58,7 +59,9 @@ export async function runDeployStep({
     const changed = changes.get(host) ?? 0;
     summary.changed += changed;
     const status = error ? 'failed' : changed > 0 ? 'changed' : 'ok';
-    if (hostError) Object.assign(summary, { status, failedStep: step.id, error: hostError });
+    // A host an earlier step failed keeps that first failure (a read-only step reports on it too).
+    if (hostError && summary.status !== 'failed')
+      Object.assign(summary, { status, failedStep: step.id, error: hostError });
     else if (status === 'changed' && summary.status === 'ok') summary.status = 'changed';
     sink({
       type: 'host-end',

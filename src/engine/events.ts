@@ -1,4 +1,5 @@
 import { StepFailedError } from '../errors.js';
+import type { VerifyReport } from '../verify/report.js';
 import type { ActionResult } from './resources.js';
 
 export type HostStatus = 'ok' | 'changed' | 'failed' | 'skipped';
@@ -41,6 +42,7 @@ export type RunEvent =
       error?: ErrorInfo;
     }
   | { type: 'step-end'; step: string; durationMs: number }
+  | { type: 'verify-report'; step: string; report: VerifyReport }
   | { type: 'run-end'; ok: boolean; durationMs: number; summary: RunSummary };
 
 export interface HostSummary {

@@ -222,13 +222,14 @@ export async function runPlaybook(options: RunOptions): Promise<RunSummary> {
   for (const { step, hosts } of plan) {
     if (signal.aborted) break;
     if (options.stopAtFailure && [...summaries.values()].some((s) => s.status === 'failed')) break;
+    const readOnly = isDeployStep(step) && step.readOnly === true;
     const runnable = hosts.filter((h) => {
       const status = summaries.get(h.name)?.status;
-      return status !== 'failed' && status !== 'skipped';
+      return status !== 'skipped' && (readOnly ? !pool.failures.has(h.name) : status !== 'failed');
     });
     if (isDeployStep(step)) {
-      // Deploy-machine steps change the cluster and have no read-only checks of their own.
-      if (options.verifyOnly) continue;
+      // Deploy-machine steps change the cluster; verify runs only the read-only ones.
+      if (options.verifyOnly && !readOnly) continue;
       await runDeployStep({ step, hosts: runnable, runCtx, pool, summaries, sink });
       continue;
     }

@@ -2,6 +2,7 @@ import type { Arch } from '../artifacts/catalog.js';
 import type { HostSpec, Inventory } from '../inventory/schema.js';
 import type { Argv } from '../transport/quote.js';
 import type { ExecOptions, ExecResult, SshConnection } from '../transport/ssh.js';
+import type { VerifyReport } from '../verify/report.js';
 import type { ActionResult, Resource } from './resources.js';
 
 /** What every part of a run shares: the inventory, local state, and run-wide memo. */
@@ -63,6 +64,8 @@ export interface DeployContext extends RunContext {
   conn(host: string): SshConnection;
   /** Counts a change this step made on a host, for the run's summary. */
   changed(host: string): void;
+  /** Hands the renderers a verify report (the checks table). */
+  report(report: VerifyReport): void;
 }
 
 /**
@@ -74,6 +77,11 @@ export interface DeployStep {
   readonly id: string;
   readonly title: string;
   readonly onDeployMachine: true;
+  /**
+   * Only reads: it also runs in verify, and sees every connected host of its groups, also
+   * those an earlier step failed on (it reports on them).
+   */
+  readonly readOnly?: boolean;
   preflight?(ctx: PreflightContext): Promise<void>;
   run(ctx: DeployContext): Promise<void>;
 }

@@ -51,7 +51,7 @@ export async function openKubeApi(
       const signal = eitherSignal(options.signal, wait.signal);
       return waitNodesReady(withSignal(http, wait.signal), names, { ...wait, signal });
     },
-    rawGet: (path) => http.send({ method: 'GET', path }),
+    rawGet: (path, query) => http.send({ method: 'GET', path, ...(query ? { query } : {}) }),
     async close() {
       http.close();
       await tunnel.close();

@@ -24,7 +24,7 @@ export const listOf = <T extends z.ZodType>(item: T) => z.object({ items: z.arra
 
 export const listItemSchema = z.object({ metadata: metadataSchema }).loose();
 
-const conditionSchema = z
+export const conditionSchema = z
   .object({
     type: z.string(),
     status: z.string(),

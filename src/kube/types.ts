@@ -60,7 +60,7 @@ export interface KubeApi {
   waitDaemonSetReady(namespace: string, name: string, options: WaitOptions): Promise<void>;
   waitDeploymentReady(namespace: string, name: string, options: WaitOptions): Promise<void>;
   waitNodesReady(names: string[], options: WaitOptions): Promise<void>;
-  /** A GET of any path (e.g. /readyz?verbose): its status and body, whatever the status. */
-  rawGet(path: string): Promise<{ status: number; body: string }>;
+  /** A GET of any path (e.g. /readyz, a pod's proxy): its status and body, whatever the status. */
+  rawGet(path: string, query?: Record<string, string>): Promise<{ status: number; body: string }>;
   close(): Promise<void>;
 }

@@ -18,7 +18,7 @@ export interface Pki {
 }
 
 /** Leaf certs this close to expiry are reissued on the next run. */
-const RENEW_BEFORE_DAYS = 30;
+export const RENEW_BEFORE_DAYS = 30;
 
 async function readPair(dir: string, id: string): Promise<KeyPair | undefined> {
   try {

@@ -3,6 +3,7 @@ import type { RunEvent } from '../engine/events.js';
 import type { Renderer } from './renderer.js';
 import { formatSummary } from './summary.js';
 import { formatDuration } from './table.js';
+import { formatVerifyReport } from './verify-table.js';
 
 /** Line output for CI, pipes and the run log: one line per event, host first. */
 export function plainRenderer(out: Writable, options: { verbose?: boolean } = {}): Renderer {
@@ -47,6 +48,9 @@ export function plainRenderer(out: Writable, options: { verbose?: boolean } = {}
         if (event.error?.hint) write(`    hint: ${event.error.hint}`);
         break;
       case 'step-end':
+        break;
+      case 'verify-report':
+        write(formatVerifyReport(event.report, options));
         break;
       case 'run-end':
         write(formatSummary(event.summary));

@@ -3,6 +3,7 @@ import type { HostStatus, RunEvent } from '../engine/events.js';
 import type { Renderer } from './renderer.js';
 import { formatSummary } from './summary.js';
 import { formatDuration } from './table.js';
+import { formatVerifyReport } from './verify-table.js';
 
 interface Outcome {
   status: HostStatus;
@@ -21,6 +22,7 @@ export function ttyRenderer(out: NodeJS.WriteStream = process.stdout): Renderer 
   let running: Promise<unknown> = Promise.resolve();
   let closing = '';
   const runLogs: string[] = [];
+  const reports: string[] = [];
   let ended = false;
   const key = (step: string, host: string) => `${step}\0${host}`;
   const slot = (k: string): Pending => {
@@ -109,6 +111,9 @@ export function ttyRenderer(out: NodeJS.WriteStream = process.stdout): Renderer 
       case 'run-log':
         runLogs.push(event.message);
         break;
+      case 'verify-report':
+        reports.push(formatVerifyReport(event.report));
+        break;
       case 'run-end':
         ended = true;
         for (const p of pending.values()) p.resolve({ status: 'skipped', text: 'not run' });
@@ -123,6 +128,7 @@ export function ttyRenderer(out: NodeJS.WriteStream = process.stdout): Renderer 
     close: async () => {
       await running;
       if (runLogs.length) out.write(`\n${runLogs.map((l) => `deploy: ${l}`).join('\n')}\n`);
+      for (const report of reports) out.write(`\n${report}\n`);
       out.write(closing);
     },
   };

@@ -10,6 +10,7 @@ import { etcdRestore } from './etcd-restore.js';
 import { etcdRestoreVerify } from './etcd-restore-verify.js';
 import { etcdRetire } from './etcd-retire.js';
 import { etcdSnapshot } from './etcd-snapshot.js';
+import { health } from './health.js';
 import { images } from './images.js';
 import { kubeAccess } from './kube-access.js';
 import { kubeMaster } from './kube-master.js';
@@ -32,6 +33,7 @@ export const STEPS: ReadonlyMap<string, AnyStep> = new Map(
     kubeNodeConfig,
     network,
     addons,
+    health,
     etcdSnapshot,
     etcdRestore,
     etcdRestoreVerify,

@@ -1,0 +1,60 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { RENEW_BEFORE_DAYS } from '../pki/store.js';
+import { describeCert } from '../pki/x509.js';
+import type { Check, CheckStatus } from './report.js';
+
+export interface IssuedCert {
+  /** Path under the cluster's pki/ directory. */
+  file: string;
+  notAfter: Date;
+}
+
+const DAY_MS = 86_400_000;
+export const EXPIRY_WARN_DAYS = 30;
+const SHOWN = 5;
+
+/** Every certificate kubesmith issued for the cluster, as its PKI store on the deploy machine keeps them. */
+export async function issuedCerts(pkiDir: string): Promise<IssuedCert[]> {
+  const entries = await readdir(pkiDir, { recursive: true, withFileTypes: true }).catch(() => []);
+  const files = entries
+    .filter((e) => e.isFile() && e.name.endsWith('.crt'))
+    .map((e) => join(e.parentPath, e.name));
+  return Promise.all(
+    files.map(async (file) => ({
+      file: relative(pkiDir, file),
+      notAfter: describeCert(await readFile(file, 'utf8')).notAfter,
+    })),
+  );
+}
+
+/** The earliest expiry of them all: warn within 30 days, fail once expired. */
+export function certificateCheck(certs: IssuedCert[], now: Date): Check {
+  const sorted = [...certs].sort((a, b) => a.notAfter.getTime() - b.notAfter.getTime());
+  const first = sorted[0];
+  if (!first)
+    return {
+      id: 'certificates/expiry',
+      area: 'certificates',
+      status: 'fail',
+      summary: 'no certificate found in the PKI store',
+      evidence: [],
+      hint: 'setup 02 and 04 issue them; is this the deploy machine that set the cluster up?',
+    };
+  const days = (cert: IssuedCert) => Math.floor((cert.notAfter.getTime() - now.getTime()) / DAY_MS);
+  const status: CheckStatus = days(first) < 0 ? 'fail' : days(first) < EXPIRY_WARN_DAYS ? 'warn' : 'ok';
+  const left = (cert: IssuedCert) =>
+    days(cert) < 0 ? `expired ${-days(cert)} day(s) ago` : `${days(cert)} day(s) left`;
+  return {
+    id: 'certificates/expiry',
+    area: 'certificates',
+    status,
+    summary: `earliest of ${certs.length}: ${first.file} on ${first.notAfter.toISOString().slice(0, 10)} (${left(first)})`,
+    evidence: sorted.slice(0, SHOWN).map((c) => `${c.file}: ${c.notAfter.toISOString()} (${left(c)})`),
+    ...(status !== 'ok'
+      ? {
+          hint: `setup 02 and 04 reissue leaf certificates that expire within ${RENEW_BEFORE_DAYS} days and roll them out; a CA cannot be renewed yet`,
+        }
+      : {}),
+  };
+}

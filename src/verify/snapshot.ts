@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import type { KubeApi } from '../kube/types.js';
+import type { EtcdAnswers } from './checks-etcd.js';
+import type { HostProbe } from './host-probes.js';
+
+/** What verify read of the API: raw objects, judged later (and kept as test fixtures). */
+export interface ApiAnswers {
+  nodes: unknown[];
+  pods: unknown[];
+  daemonSets: unknown[];
+  deployments: unknown[];
+  leases: unknown[];
+  apiServices: unknown[];
+  /** GET /apis/metrics.k8s.io/v1beta1/nodes. */
+  metricsNodes: { status: number; body: string };
+}
+
+/** Everything the checks judge: the API's objects, each host's probe answers, etcd's own views. */
+export interface ClusterSnapshot {
+  api?: ApiAnswers;
+  /** Why the API could not be read. */
+  apiError?: string;
+  hosts: HostProbe[];
+  etcd?: EtcdAnswers;
+}
+
+const objects = z.array(z.unknown());
+export const clusterSnapshotSchema = z.object({
+  api: z
+    .object({
+      nodes: objects,
+      pods: objects,
+      daemonSets: objects,
+      deployments: objects,
+      leases: objects,
+      apiServices: objects,
+      metricsNodes: z.object({ status: z.number(), body: z.string() }),
+    })
+    .optional(),
+  apiError: z.string().optional(),
+  hosts: z.array(
+    z.object({
+      host: z.string(),
+      sections: z.record(z.string(), z.string()).optional(),
+      error: z.string().optional(),
+    }),
+  ),
+  etcd: z
+    .object({
+      via: z.string(),
+      health: z.string(),
+      status: z.string(),
+      members: z.string(),
+      alarms: z.string(),
+    })
+    .optional(),
+}) satisfies z.ZodType<ClusterSnapshot>;
+
+/** The API's side of a snapshot: nodes, and the workloads, pods and leases of the given namespaces. */
+export async function readApi(api: KubeApi, namespaces: readonly string[]): Promise<ApiAnswers> {
+  const inNamespaces = async (apiVersion: string, kind: string) =>
+    (await Promise.all(namespaces.map((ns) => api.list(apiVersion, kind, ns)))).flat();
+  const [nodes, pods, daemonSets, deployments, leases, apiServices, metricsNodes] = await Promise.all([
+    api.list('v1', 'Node'),
+    inNamespaces('v1', 'Pod'),
+    inNamespaces('apps/v1', 'DaemonSet'),
+    inNamespaces('apps/v1', 'Deployment'),
+    api.list('coordination.k8s.io/v1', 'Lease', 'kube-system'),
+    api.list('apiregistration.k8s.io/v1', 'APIService'),
+    api.rawGet('/apis/metrics.k8s.io/v1beta1/nodes'),
+  ]);
+  return { nodes, pods, daemonSets, deployments, leases, apiServices, metricsNodes };
+}
