@@ -163,6 +163,55 @@ describe.skipIf(unavailable)('deploy-machine phases in the engine', () => {
     expect(seen).toEqual([]);
   });
 
+  it('verify runs only read-only deploy steps; they see hosts an earlier check failed and keep that first failure', async () => {
+    const seen: string[] = [];
+    const check: Step = {
+      id: 'check',
+      title: 'check',
+      async run() {
+        throw new Error('verify must not run a step');
+      },
+      async verify(ctx) {
+        if (ctx.host.name === 'h2') throw new Error('h2 unhealthy');
+      },
+    };
+    const changing: DeployStep = {
+      id: 'changing',
+      title: 'changing',
+      onDeployMachine: true,
+      async run() {
+        throw new Error('verify must not run a changing deploy step');
+      },
+    };
+    const report: DeployStep = {
+      id: 'report',
+      title: 'report',
+      onDeployMachine: true,
+      readOnly: true,
+      async run(ctx) {
+        seen.push(...ctx.hosts.map((h) => h.name));
+        ctx.report({
+          cluster: 'phases',
+          checkedAt: new Date().toISOString(),
+          ok: false,
+          counts: { ok: 0, warn: 0, fail: 1 },
+          checks: [],
+        });
+        throw new Error('1 check(s) failed');
+      },
+    };
+    const { events, summary } = run([check, changing, report], new RunData(), {
+      verifyOnly: true,
+      stopAtFailure: false,
+    });
+    const done = await summary;
+    expect(seen).toEqual(['h1', 'h2', 'h3']);
+    expect(events.some((e) => e.type === 'step-start' && e.step === 'changing')).toBe(false);
+    expect(events.filter((e) => e.type === 'verify-report')).toHaveLength(1);
+    expect(done.hosts.find((h) => h.host === 'h2')).toMatchObject({ failedStep: 'check' });
+    expect(done.hosts.find((h) => h.host === 'h1')).toMatchObject({ status: 'failed', failedStep: 'report' });
+  });
+
   it('goes on without a named host that cannot be reached (del-etcd: the dead member it removes), and only that one', async () => {
     const seen: string[][] = [];
     const phase: DeployStep = {
