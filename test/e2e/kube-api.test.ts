@@ -7,8 +7,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { requestServiceAccountToken } from '../../src/commands/dashboard-token.js';
+import { DASHBOARD_USER, dashboardObjects } from '../../src/components/addons/dashboard.js';
 import { kubeconfigFor } from '../../src/components/kubernetes/kubeconfigs.js';
-import { InterruptedError } from '../../src/errors.js';
+import { InterruptedError, OperationError } from '../../src/errors.js';
 import { inventorySchema } from '../../src/inventory/schema.js';
 import { openKubeApi } from '../../src/kube/api.js';
 import type { KubeApi, KubeObject } from '../../src/kube/types.js';
@@ -470,6 +472,62 @@ describe.skipIf(unavailable)(
       const error = await openKubeApi(conn, broken).catch((e: Error) => e);
       expect((error as Error).message).toMatch(/^the kubeconfig is not valid YAML: .* \(line \d+\)$/);
       expect((error as Error).message).not.toContain(key.slice(0, 20));
+    });
+
+    type Review = { status: { userInfo?: { username?: string }; allowed?: boolean } };
+    /** A POST straight to the apiserver as the bearer of `token`: its JSON answer. */
+    function postAs(token: string, path: string, body: object): Promise<Review> {
+      const ca = Buffer.from(parse(kubeconfig).clusters[0].cluster['certificate-authority-data'], 'base64');
+      return new Promise((resolve, reject) => {
+        const req = request({
+          host: '127.0.0.1',
+          port: apiPort,
+          path,
+          method: 'POST',
+          ca,
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        });
+        req.on('response', (res) => {
+          let text = '';
+          res.on('data', (d: Buffer) => {
+            text += d.toString();
+          });
+          res.on('end', () => resolve(JSON.parse(text)));
+        });
+        req.on('error', reject).end(JSON.stringify(body));
+      });
+    }
+
+    it("dashboard-token: a TokenRequest token of the dashboard's ServiceAccount authenticates, with its role", async () => {
+      const dashboardInv = inventorySchema.parse({ ...inv, addons: { dashboard: { enabled: true } } });
+      const access = dashboardObjects(dashboardInv).filter(
+        (o) => o.kind === 'ServiceAccount' || o.kind === 'ClusterRoleBinding',
+      );
+      await api.apply(access);
+      const target = { host: '127.0.0.1', port: apiPort };
+      const request = { namespace: 'kube-system', serviceAccount: DASHBOARD_USER, seconds: 600 };
+      const issued = await requestServiceAccountToken(conn, kubeconfig, target, request);
+      expect(issued.expires.getTime() - Date.now()).toBeGreaterThan(590_000);
+      expect(issued.expires.getTime() - Date.now()).toBeLessThanOrEqual(600_000);
+      const who = await postAs(issued.token, '/apis/authentication.k8s.io/v1/selfsubjectreviews', {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'SelfSubjectReview',
+      });
+      expect(who.status.userInfo?.username).toBe(`system:serviceaccount:kube-system:${DASHBOARD_USER}`);
+      const may = await postAs(issued.token, '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SelfSubjectAccessReview',
+        spec: { resourceAttributes: { verb: 'delete', resource: 'nodes' } },
+      });
+      expect(may.status.allowed).toBe(true);
+      const missing = { ...request, namespace: 'default' };
+      const error = await requestServiceAccountToken(conn, kubeconfig, target, missing).catch(
+        (e: Error) => e,
+      );
+      expect(error).toBeInstanceOf(OperationError);
+      expect((error as Error).message).toBe(`the ServiceAccount default/${DASHBOARD_USER} does not exist`);
+      for (const o of [...access].reverse())
+        await api.delete(o.apiVersion, o.kind, o.metadata.name, o.metadata.namespace);
     });
 
     it('close ends every socat it started on the host', async () => {
