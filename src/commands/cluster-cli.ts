@@ -4,6 +4,7 @@ import type { Arch } from '../artifacts/catalog.js';
 import { ExitCode, InputError } from '../errors.js';
 import { checkCluster, formatCheck } from './check.js';
 import { becomePassword, globals, interruptSignal } from './cli-helpers.js';
+import { runConformanceCommand } from './conformance.js';
 import { openCluster } from './context.js';
 import { download } from './download.js';
 import { newCluster } from './new.js';
@@ -112,11 +113,21 @@ export function registerClusterCommands(program: Command): void {
     .argument('[cluster]', 'cluster name (or use -i FILE)')
     .argument('[step]', "'all', a step id, a number (01) or a range (01-03): the steps set up so far", 'all')
     .option(
+      '--conformance [mode]',
+      "then run Kubernetes' own e2e tests: quick (default), network, or a ginkgo focus regex",
+    )
+    .option('--e2e-binary <path>', 'the e2e.test binary for --conformance (default: the artifact cache)')
+    .option(
       '--save-evidence <file>',
       'also write what the checks read (API objects, host answers) to this file, as JSON (0600)',
     )
     .action(
-      async (cluster: string | undefined, step: string, options: { saveEvidence?: string }, cmd: Command) => {
+      async (
+        cluster: string | undefined,
+        step: string,
+        options: { saveEvidence?: string; conformance?: string | true; e2eBinary?: string },
+        cmd: Command,
+      ) => {
         const opened = await openCluster(cluster, globals(cmd));
         const signal = interruptSignal();
         await runPlaybookCommand(opened, 'setup', step, {
@@ -126,6 +137,12 @@ export function registerClusterCommands(program: Command): void {
           becomePassword: await becomePassword(cmd),
           signal,
         });
+        if (options.conformance)
+          await runConformanceCommand(opened, options.conformance === true ? 'quick' : options.conformance, {
+            ...globals(cmd),
+            signal,
+            ...(options.e2eBinary ? { e2eBinary: options.e2eBinary } : {}),
+          });
       },
     );
 

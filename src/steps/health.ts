@@ -7,7 +7,7 @@ import { hostUrl } from '../inventory/net.js';
 import { nodeSchema } from '../kube/schemas.js';
 import { sh } from '../transport/quote.js';
 import { issuedCerts } from '../verify/checks-certs.js';
-import { type HostProbe, hostProbe, isKubeHost, splitHttp } from '../verify/host-probes.js';
+import { type HostProbe, hostProbe, inactiveUnits, isKubeHost, splitHttp } from '../verify/host-probes.js';
 import { areasOf, expectedWorkloads, judge } from '../verify/judge.js';
 import { buildReport, type Check } from '../verify/report.js';
 import { runSmoke } from '../verify/smoke.js';
@@ -50,6 +50,21 @@ function nodePortAnswers(ctx: DeployContext) {
   };
 }
 
+/** Kube hosts whose kubelet or containerd the probe found down: no smoke pod is sent there. */
+function nodesDown(ctx: DeployContext, probes: HostProbe[]): Set<string> {
+  return new Set(
+    ctx.hosts
+      .filter((host) => {
+        const probe = probes.find((p) => p.host === host.name);
+        return (
+          isKubeHost(host) &&
+          (!probe || inactiveUnits(probe, host, ctx.inventory).some((u) => /^(kubelet|containerd) /.test(u)))
+        );
+      })
+      .map((h) => h.name),
+  );
+}
+
 /**
  * Proves the cluster works, from the deploy machine: etcd, the control plane, the nodes, the
  * network and addons, a functional smoke, the certificates' expiry. One table of checks, each
@@ -72,8 +87,9 @@ export const health: DeployStep = {
     );
     // The API without the run's signal: an interrupted smoke must still delete its namespace.
     const steady = { ...ctx, signal: new AbortController().signal };
+    const probes = probeHosts(ctx, etcdVia);
     const [hosts, certs, api] = await Promise.all([
-      probeHosts(ctx, etcdVia),
+      probes,
       issuedCerts(join(ctx.clusterDir, 'pki')),
       needsApi
         ? withClusterApi(steady, async (kube) => {
@@ -89,6 +105,7 @@ export const health: DeployStep = {
                   api: kube,
                   inv: ctx.inventory,
                   nodes: answers.nodes.map((n) => nodeSchema.parse(n)),
+                  avoid: nodesDown(ctx, await probes),
                   nodePortAnswers: nodePortAnswers(ctx),
                   signal: ctx.signal,
                 })),

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { HostSpec, Inventory } from '../inventory/schema.js';
 import { nodeSchema } from '../kube/schemas.js';
 import { nodeChanges } from '../steps/kube-node-config.js';
-import { expectedUnits, type HostProbe, isKubeHost, splitHttp } from './host-probes.js';
+import { type HostProbe, inactiveUnits, isKubeHost, splitHttp } from './host-probes.js';
 import type { Check, CheckStatus } from './report.js';
 
 const nodeWithInfo = nodeSchema.and(
@@ -124,10 +124,7 @@ function servicesCheck(hosts: HostSpec[], probes: Map<string, HostProbe>, inv: I
       problems.push(`${host.name}: not asked (${probe?.error ?? 'no connection'})`);
       continue;
     }
-    const states = (probe.sections.units ?? '').trim().split('\n');
-    expectedUnits(host, inv).forEach((unit, i) => {
-      if (states[i] !== 'active') problems.push(`${host.name}: ${unit} ${states[i] || 'unknown'}`);
-    });
+    for (const unit of inactiveUnits(probe, host, inv)) problems.push(`${host.name}: ${unit}`);
     const proxy = splitHttp(probe.sections.proxy);
     if (proxy.status !== 200)
       problems.push(

@@ -32,6 +32,14 @@ export function expectedUnits(host: HostSpec, inv: Inventory): string[] {
   return units;
 }
 
+/** The expected units of a host its probe found not active, as `unit state`. */
+export function inactiveUnits(probe: HostProbe, host: HostSpec, inv: Inventory): string[] {
+  const states = (probe.sections?.units ?? '').trim().split('\n');
+  return expectedUnits(host, inv).flatMap((unit, i) =>
+    states[i] === 'active' ? [] : [`${unit} ${states[i] || 'unknown'}`],
+  );
+}
+
 /**
  * One command per host: unit states, kube-proxy's and the local balancer's answers, each
  * control-plane component's health (masters), and etcd's own JSON views (the `etcdVia` host).

@@ -16,6 +16,8 @@ export interface SmokeRun {
   inv: Inventory;
   /** The registered nodes, as the snapshot read them. */
   nodes: NodeObject[];
+  /** Nodes to leave out although the API still calls them Ready (their host found kubelet or containerd down). */
+  avoid: ReadonlySet<string>;
   /** Each kube host asked for http://<its address>:port/hostname: the status and body per host. */
   nodePortAnswers(port: number): Promise<Map<string, { status: number; body: string }>>;
   signal: AbortSignal;
@@ -90,7 +92,7 @@ export async function runSmoke(run: SmokeRun): Promise<Check[]> {
   await deleteLeftovers(api);
   const namespace = `kubesmith-smoke-${randomBytes(3).toString('hex')}`;
   const declared = declaredTaints(inv);
-  const targets = run.nodes.filter((n) => schedulable(n, declared));
+  const targets = run.nodes.filter((n) => schedulable(n, declared) && !run.avoid.has(n.metadata.name));
   if (!targets.length)
     return [
       smokeCheck(
@@ -173,8 +175,9 @@ async function probe(run: SmokeRun, namespace: string, replicas: number): Promis
     smoke: serviceSchema.parse(await api.get('v1', 'Service', SMOKE_APP, namespace)),
     kubernetes: serviceSchema.parse(await api.get('v1', 'Service', 'kubernetes', 'default')),
   };
+  // Fully qualified (a trailing dot: no search-list walk), each lookup cut short, so a dead DNS fails fast.
   const lookups = await ask(shellSchema, '/shell', {
-    cmd: `getent hosts ${serviceName}; getent hosts kubernetes.default.svc.${domain}`,
+    cmd: `timeout 6 getent hosts ${serviceName}.; timeout 6 getent hosts kubernetes.default.svc.${domain}.`,
   });
   const resolved =
     typeof lookups === 'string'
@@ -187,7 +190,7 @@ async function probe(run: SmokeRun, namespace: string, replicas: number): Promis
     [serviceName, services.smoke.spec.clusterIP],
     [`kubernetes.default.svc.${domain}`, services.kubernetes.spec.clusterIP],
   ].map(([name, want]) => {
-    const got = resolved.find((r) => r[1] === name)?.[0];
+    const got = resolved.find((r) => r[1]?.replace(/\.$/, '') === name)?.[0];
     return {
       ok: got === want,
       line: `${name} -> ${got ?? 'no answer'}${got === want ? '' : ` (wanted ${want})`}`,
@@ -206,7 +209,7 @@ async function probe(run: SmokeRun, namespace: string, replicas: number): Promis
     ),
   );
 
-  const viaService = await dial(serviceName, 80, SERVICE_TRIES);
+  const viaService = await dial(`${serviceName}.`, 80, SERVICE_TRIES);
   const reached = typeof viaService === 'string' ? [] : [...new Set(viaService.responses)];
   const wantReached = Math.min(2, pods.length);
   checks.push(
