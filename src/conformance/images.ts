@@ -86,7 +86,13 @@ export function planImages(
   return plan;
 }
 
-/** The absent images a failure message names (a test of a FOCUS whose pod could not pull one). */
-export function missingImagesNamed(message: string, absent: readonly string[]): string[] {
-  return absent.filter((ref) => message.includes(ref));
+const PULL_FAILURE = /ErrImagePull|ImagePullBackOff|Failed to pull image/;
+
+/**
+ * The absent images a failed test could not pull: named in its failure or log (where the
+ * framework dumps the namespace's events), alongside a pull failure. A test of a FOCUS has no
+ * image list beforehand, so this is how its missing images are told from real failures.
+ */
+export function missingImagesNamed(evidence: string, absent: readonly string[]): string[] {
+  return PULL_FAILURE.test(evidence) ? absent.filter((ref) => evidence.includes(ref)) : [];
 }

@@ -21,6 +21,8 @@ const specSchema = z.object({
   /** Nanoseconds. */
   RunTime: z.number(),
   /** Set when a test failed, or skipped itself (with the reason as its message). */
+  /** The framework's log of the test: on failure it holds the test namespace's events. */
+  CapturedGinkgoWriterOutput: z.string().optional(),
   Failure: z
     .object({
       Message: z.string(),
@@ -52,6 +54,8 @@ export interface TestResult {
   message?: string;
   /** Set when skipped because the nodes lack an image the test's pods run. */
   missingImages?: string[];
+  /** A failed test's whole failure message and log, to look for image pull failures in (not reported). */
+  evidence?: string;
 }
 
 const FAILED_STATES = new Set<Spec['State']>(['failed', 'aborted', 'panicked', 'interrupted', 'timedout']);
@@ -80,6 +84,7 @@ function resultOf(spec: Spec): TestResult {
     state,
     seconds: Math.round(spec.RunTime / 1e7) / 100,
     ...(failure ? { message: shortMessage(failure) + (state === 'failed' ? where : '') } : {}),
+    ...(state === 'failed' ? { evidence: `${failure ?? ''}\n${spec.CapturedGinkgoWriterOutput ?? ''}` } : {}),
   };
 }
 

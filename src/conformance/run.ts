@@ -46,10 +46,13 @@ function unmatched(groups: readonly TestGroup[], results: readonly TestResult[])
     }));
 }
 
-/** Failed tests of a FOCUS whose failure names an image the nodes lack: skipped for it. */
+/**
+ * Failed tests of a FOCUS that could not pull an image the nodes lack: skipped for it. The
+ * evidence looked at is dropped from every result.
+ */
 function excuseMissingImages(results: TestResult[], absent: readonly string[]): TestResult[] {
-  return results.map((r) => {
-    const missing = r.state === 'failed' ? missingImagesNamed(r.message ?? '', absent) : [];
+  return results.map(({ evidence, ...r }) => {
+    const missing = r.state === 'failed' ? missingImagesNamed(evidence ?? '', absent) : [];
     return missing.length
       ? { ...r, state: 'skipped', message: `the nodes lack ${missing.join(', ')}`, missingImages: missing }
       : r;
@@ -99,8 +102,9 @@ export async function runConformance(
         signal: options.signal,
       });
       const ran = parseGinkgoReport(report);
-      if (chosen.mode === 'focus') results.push(...excuseMissingImages(ran, plan.absent));
-      else results.push(...ran, ...unmatched(plan.run, ran));
+      // A named mode ran only tests whose images are there: its failures are failures.
+      results.push(...excuseMissingImages(ran, chosen.mode === 'focus' ? plan.absent : []));
+      if (chosen.mode !== 'focus') results.push(...unmatched(plan.run, ran));
     }
     const count = (state: TestResult['state']) => results.filter((r) => r.state === state).length;
     return {
