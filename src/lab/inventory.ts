@@ -31,6 +31,16 @@ export function labInventory(state: LabState, options: LabInventoryOptions): str
     },
     // NodeLocal DNSCache's image cannot be built here; CoreDNS and metrics-server's can.
     addons: { nodeLocalDns: false },
+    // Every lab machine shares this machine's disk, which also holds the Go build caches: a
+    // share of it would put every node under DiskPressure together; a fixed floor does not.
+    kubelet: {
+      evictionHard: {
+        'memory.available': '100Mi',
+        'nodefs.available': '2Gi',
+        'nodefs.inodesFree': '5%',
+        'imagefs.available': '2Gi',
+      },
+    },
     ssh: { user: 'root', port: 22, identityFile: options.keyFile, hostKeyPolicy: 'strict' },
     artifacts: options.bundleDir ? { source: 'dir', dir: options.bundleDir } : { source: 'download' },
     hosts: state.machines.map((m) => ({ name: m.name, address: m.address, roles: m.roles })),

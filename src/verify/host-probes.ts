@@ -19,7 +19,7 @@ export const KUBE_PROXY_HEALTHZ = 'http://127.0.0.1:10256/healthz';
 
 /** The body, then the HTTP status on a line of its own (000 when nothing answered). */
 const curlWithStatus = (tls: string[], url: string) =>
-  sh`curl -s --max-time 5 ${tls} -w '\n%{http_code}' ${url} || true`;
+  sh`${['curl', '-s', '--max-time', '5', ...tls, '-w', '\n%{http_code}', url]} || true`;
 
 export const isKubeHost = (host: HostSpec) => host.roles.includes('master') || host.roles.includes('node');
 

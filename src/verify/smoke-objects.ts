@@ -75,8 +75,8 @@ export function smokeObjects(
               {
                 name: 'agnhost',
                 image,
-                args: ['netexec', `--http-port=${SMOKE_PORT}`, '--udp-port=-1'],
-                readinessProbe: { httpGet: { path: '/healthz', port: SMOKE_PORT }, periodSeconds: 1 },
+                args: ['netexec', `--http-port=${SMOKE_PORT}`],
+                readinessProbe: { httpGet: { path: '/readyz', port: SMOKE_PORT }, periodSeconds: 1 },
               },
             ],
           },

@@ -5,6 +5,8 @@ import type { HostProbe } from './host-probes.js';
 
 /** What verify read of the API: raw objects, judged later (and kept as test fixtures). */
 export interface ApiAnswers {
+  /** When they were read (leases are judged against it). */
+  readAt: string;
   nodes: unknown[];
   pods: unknown[];
   daemonSets: unknown[];
@@ -28,6 +30,7 @@ const objects = z.array(z.unknown());
 export const clusterSnapshotSchema = z.object({
   api: z
     .object({
+      readAt: z.string(),
       nodes: objects,
       pods: objects,
       daemonSets: objects,
@@ -56,18 +59,24 @@ export const clusterSnapshotSchema = z.object({
     .optional(),
 }) satisfies z.ZodType<ClusterSnapshot>;
 
-/** The API's side of a snapshot: nodes, and the workloads, pods and leases of the given namespaces. */
+/**
+ * The API's side of a snapshot: nodes, and the workloads, pods and leases of the given
+ * namespaces. One request at a time: each one is a channel of the master's SSH connection.
+ */
 export async function readApi(api: KubeApi, namespaces: readonly string[]): Promise<ApiAnswers> {
-  const inNamespaces = async (apiVersion: string, kind: string) =>
-    (await Promise.all(namespaces.map((ns) => api.list(apiVersion, kind, ns)))).flat();
-  const [nodes, pods, daemonSets, deployments, leases, apiServices, metricsNodes] = await Promise.all([
-    api.list('v1', 'Node'),
-    inNamespaces('v1', 'Pod'),
-    inNamespaces('apps/v1', 'DaemonSet'),
-    inNamespaces('apps/v1', 'Deployment'),
-    api.list('coordination.k8s.io/v1', 'Lease', 'kube-system'),
-    api.list('apiregistration.k8s.io/v1', 'APIService'),
-    api.rawGet('/apis/metrics.k8s.io/v1beta1/nodes'),
-  ]);
-  return { nodes, pods, daemonSets, deployments, leases, apiServices, metricsNodes };
+  const inNamespaces = async (apiVersion: string, kind: string) => {
+    const all: unknown[] = [];
+    for (const ns of namespaces) all.push(...(await api.list(apiVersion, kind, ns)));
+    return all;
+  };
+  return {
+    readAt: new Date().toISOString(),
+    nodes: await api.list('v1', 'Node'),
+    pods: await inNamespaces('v1', 'Pod'),
+    daemonSets: await inNamespaces('apps/v1', 'DaemonSet'),
+    deployments: await inNamespaces('apps/v1', 'Deployment'),
+    leases: await api.list('coordination.k8s.io/v1', 'Lease', 'kube-system'),
+    apiServices: await api.list('apiregistration.k8s.io/v1', 'APIService'),
+    metricsNodes: await api.rawGet('/apis/metrics.k8s.io/v1beta1/nodes'),
+  };
 }
