@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { WorkloadRef } from '../components/network/types.js';
-import { describePod, isPodReady } from '../kube/pod-diagnosis.js';
+import { describePod, isCrashLooping, isPodReady } from '../kube/pod-diagnosis.js';
 import {
   conditionSchema,
   daemonSetSchema,
@@ -82,6 +82,8 @@ function workloadCheck(api: ApiAnswers, expected: ExpectedWorkload, nodeCount: n
     summary = `${where}: ${available} of ${want} replica(s) available`;
   }
   const pods = podsOf(api, ref, matchLabels);
+  // A pod in a crash loop is a broken addon, even while older replicas still serve.
+  if (pods.some(isCrashLooping)) status = 'fail';
   const troubled = pods.filter((p) => !isPodReady(p)).map((p) => describePod(p));
   return {
     id,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { KubeApi } from '../kube/types.js';
+import type { KubeApi, KubeObject } from '../kube/types.js';
 import type { EtcdAnswers } from './checks-etcd.js';
 import type { HostProbe } from './host-probes.js';
 
@@ -59,24 +59,32 @@ export const clusterSnapshotSchema = z.object({
     .optional(),
 }) satisfies z.ZodType<ClusterSnapshot>;
 
+/** managedFields say who set what: nothing a check reads, most of a saved snapshot's size. */
+function withoutManagedFields(object: KubeObject): KubeObject {
+  const { managedFields: _, ...metadata } = object.metadata;
+  return { ...object, metadata };
+}
+
 /**
  * The API's side of a snapshot: nodes, and the workloads, pods and leases of the given
  * namespaces. One request at a time: each one is a channel of the master's SSH connection.
  */
 export async function readApi(api: KubeApi, namespaces: readonly string[]): Promise<ApiAnswers> {
+  const list = async (apiVersion: string, kind: string, namespace?: string) =>
+    (await api.list(apiVersion, kind, namespace)).map(withoutManagedFields);
   const inNamespaces = async (apiVersion: string, kind: string) => {
     const all: unknown[] = [];
-    for (const ns of namespaces) all.push(...(await api.list(apiVersion, kind, ns)));
+    for (const ns of namespaces) all.push(...(await list(apiVersion, kind, ns)));
     return all;
   };
   return {
     readAt: new Date().toISOString(),
-    nodes: await api.list('v1', 'Node'),
+    nodes: await list('v1', 'Node'),
     pods: await inNamespaces('v1', 'Pod'),
     daemonSets: await inNamespaces('apps/v1', 'DaemonSet'),
     deployments: await inNamespaces('apps/v1', 'Deployment'),
-    leases: await api.list('coordination.k8s.io/v1', 'Lease', 'kube-system'),
-    apiServices: await api.list('apiregistration.k8s.io/v1', 'APIService'),
+    leases: await list('coordination.k8s.io/v1', 'Lease', 'kube-system'),
+    apiServices: await list('apiregistration.k8s.io/v1', 'APIService'),
     metricsNodes: await api.rawGet('/apis/metrics.k8s.io/v1beta1/nodes'),
   };
 }
