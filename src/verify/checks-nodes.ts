@@ -116,12 +116,14 @@ function declaredCheck(hosts: HostSpec[], nodes: Map<string, Node>, inv: Invento
   );
 }
 
+/** The services of the hosts this run asked (a run limited with --hosts asks only those). */
 function servicesCheck(hosts: HostSpec[], probes: Map<string, HostProbe>, inv: Inventory): Check {
   const problems: string[] = [];
-  for (const host of hosts) {
-    const probe = probes.get(host.name);
-    if (!probe?.sections) {
-      problems.push(`${host.name}: not asked (${probe?.error ?? 'no connection'})`);
+  const asked = hosts.filter((h) => probes.has(h.name));
+  for (const host of asked) {
+    const probe = probes.get(host.name)!;
+    if (!probe.sections) {
+      problems.push(`${host.name}: not asked (${probe.error ?? 'no answer'})`);
       continue;
     }
     for (const unit of inactiveUnits(probe, host, inv)) problems.push(`${host.name}: ${unit}`);
@@ -134,7 +136,7 @@ function servicesCheck(hosts: HostSpec[], probes: Map<string, HostProbe>, inv: I
   return verdict(
     'nodes/services',
     problems,
-    `containerd, kubelet, kube-proxy${inv.cluster.controlPlaneEndpoint ? '' : ', haproxy'} active and kube-proxy healthy on ${hosts.length} host(s)`,
+    `containerd, kubelet, kube-proxy${inv.cluster.controlPlaneEndpoint ? '' : ', haproxy'} active and kube-proxy healthy on ${asked.length} host(s)`,
     [],
     'on that host: systemctl status <unit>; journalctl -u <unit> -n 50 (setup 05 starts them again)',
   );
