@@ -2,8 +2,8 @@ import { copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import type { BundleManifest } from '../artifacts/bundle.js';
+import { bundleImageSources } from '../artifacts/bundle-images.js';
 import { type Arch, catalogFor } from '../artifacts/catalog.js';
-import { imageCatalogFor } from '../artifacts/image-catalog.js';
 import { type PulledImage, pullImage, writePulledImage } from '../artifacts/registry.js';
 import { fetchEntry, type LocalArtifactFile, resolveArtifactFiles } from '../artifacts/resolve.js';
 import { InputError } from '../errors.js';
@@ -130,7 +130,7 @@ export async function download(
   if (!options.bundle) return { files: files.length };
   const [arch = 'amd64'] = options.arches;
   const images: PulledImage[] = [];
-  for (const image of imageCatalogFor(inventory.cluster.kubernetesVersion, inventory.cluster.imageRegistry)) {
+  for (const image of bundleImageSources(inventory)) {
     options.say(`saving image ${image.reference} (linux/${arch})`);
     images.push(
       await pullImage(image, { arch, cacheDir: cacheDir(), signal: options.signal, say: options.say }),

@@ -125,6 +125,8 @@ describe.skipIf(unavailable)(
       for (const [repo, tag] of [
         ['pause', '3.10.1'],
         ['coredns', 'v1.12.1'],
+        ['metrics-server', 'v0.8.0'],
+        ['k8s-dns-node-cache', '1.26.4'],
       ] as const)
         pushed.set(
           `${registry.host}/${repo}:${tag}`,
@@ -180,8 +182,9 @@ describe.skipIf(unavailable)(
         expect(file.size).toBe(bytes.length);
       }
 
-      // The catalog's images for 1.34 through cluster.imageRegistry, as docker-archives.
-      expect(result.images).toBe(2);
+      // The catalog's images for 1.34 and the enabled addons' (metrics-server, NodeLocal
+      // DNSCache) through cluster.imageRegistry, as docker-archives.
+      expect(result.images).toBe(4);
       expect(manifest.images.map((i) => i.name).sort()).toEqual([...pushed.keys()].sort());
       for (const image of manifest.images) {
         const archive = readFileSync(join(unpacked, image.path));
@@ -205,6 +208,8 @@ describe.skipIf(unavailable)(
       }
       expect(manifest.images.map((i) => i.path).sort()).toEqual([
         'images/coredns-v1.12.1.tar',
+        'images/k8s-dns-node-cache-1.26.4.tar',
+        'images/metrics-server-v0.8.0.tar',
         'images/pause-3.10.1.tar',
       ]);
 
@@ -257,7 +262,7 @@ describe.skipIf(unavailable)(
         );
         proxy.corrupt.delete(layer);
         const fixed = await download(cluster, { arches: ['amd64'], bundle: out, say: () => undefined });
-        expect(fixed.images).toBe(2);
+        expect(fixed.images).toBe(4);
         expect((await readBundleManifest(out)).images.map((i) => i.name)).toContain(
           `${proxy.host}/coredns:v1.12.1`,
         );
