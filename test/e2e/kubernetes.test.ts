@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { z } from 'zod';
 import { LAB_KUBERNETES_VERSION } from '../../src/lab/inventory.js';
+import type { VerifyReport } from '../../src/verify/report.js';
 import { skipWithout } from '../helpers/prerequisite.js';
 import { kubesmith, LAB_BUNDLE, labShell, labUnavailable } from './harness.js';
 
@@ -23,6 +25,21 @@ const jsonEvents = (stdout: string) =>
     .split('\n')
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l));
+
+const REPORT_SCHEMA = z.fromJSONSchema(
+  JSON.parse(
+    readFileSync(join(import.meta.dirname, '..', '..', 'schema', 'verify-report.schema.json'), 'utf8'),
+  ),
+);
+
+/** The verify report of a run's JSON output, checked against the committed JSON Schema. */
+function verifyReport(stdout: string): VerifyReport {
+  const event = jsonEvents(stdout).find((e) => e.type === 'verify-report');
+  expect(event, 'no verify-report event').toBeDefined();
+  const checked = REPORT_SCHEMA.safeParse(event.report);
+  expect(checked.success, JSON.stringify(checked.error?.issues)).toBe(true);
+  return event.report;
+}
 
 /** How many of `tries` GETs of /readyz through the host's local balancer answer 200. */
 async function balancerAnswers(i: number, tries = 10): Promise<number> {
@@ -93,6 +110,11 @@ describe.skipIf(unavailable)('setup all on 3 masters (with etcd) and 2 nodes', (
         .map((e) => [e.step, e.durationMs]),
     );
     process.stdout.write(`setup all after 01-03, per step (ms): ${JSON.stringify(stepTimes)}\n`);
+    const report = verifyReport(run.stdout);
+    expect(
+      report.checks.filter((c) => c.status !== 'ok'),
+      JSON.stringify(report, null, 2),
+    ).toEqual([]);
     const nodes = (await kubectlJson(0, 'get nodes')).items;
     expect(nodes.map((n: { metadata: { name: string } }) => n.metadata.name).sort()).toEqual(ALL.map(name));
     for (const node of nodes) {
@@ -290,17 +312,114 @@ describe.skipIf(unavailable)('setup all on 3 masters (with etcd) and 2 nodes', (
     process.stdout.write(`setup all re-run: ${end.durationMs} ms\n`);
     for (const host of end.summary.hosts) {
       expect(host.bytesUploaded).toBe(0);
-      const steps = ALL.some((i) => name(i) === host.host && MASTERS.includes(i)) ? 10 : 7;
+      const steps = ALL.some((i) => name(i) === host.host && MASTERS.includes(i)) ? 11 : 8;
       expect(host.commands / steps, host.host).toBeLessThanOrEqual(3);
     }
     expect(await restartStamps()).toEqual(before);
   });
 
-  it('verify passes on the built cluster and changes nothing (the API steps are left out)', async () => {
+  it('verify passes on the built cluster, every check ok, its JSON valid against the schema, and changes nothing', async () => {
     const run = await kubesmith('verify', LAB, '--output', 'json');
     expect(run.exitCode, run.all).toBe(0);
     const end = jsonEvents(run.stdout).find((e) => e.type === 'run-end');
     expect(end.summary.changed).toBe(0);
     expect(jsonEvents(run.stdout).some((e) => e.type === 'step-start' && e.step === 'network')).toBe(false);
+    const report = verifyReport(run.stdout);
+    expect(report.ok).toBe(true);
+    expect(report.checks.filter((c) => c.status !== 'ok')).toEqual([]);
+    for (const id of [
+      'etcd/health',
+      'control-plane/leases',
+      'nodes/ready',
+      'network/flannel',
+      'addons/coredns',
+      'addons/metrics-api',
+      'smoke/dns',
+      'smoke/service',
+      'smoke/pod-to-pod',
+      'smoke/nodeport',
+      'certificates/expiry',
+    ])
+      expect(report.checks.map((c) => c.id)).toContain(id);
+    const table = await kubesmith('verify', LAB, '--output', 'plain');
+    expect(table.stdout).toMatch(/STATUS\s+CHECK\s+SUMMARY/);
+    expect(table.stdout).toMatch(new RegExp(`verify ${LAB}: \\d+ ok, 0 warn, 0 fail`));
+    // The smoke cleans up after itself: its namespace is gone or on its way out.
+    const phases = await kubectl(
+      0,
+      "get namespaces -l kubesmith.io/verify-smoke -o jsonpath='{.items[*].status.phase}'",
+    );
+    expect(phases.split(' ').filter((p) => p && p !== 'Terminating')).toEqual([]);
+  });
+
+  it.each([
+    {
+      fault: 'kubelet stopped on a node',
+      inject: () => shell.run(3, 'systemctl stop kubelet'),
+      repair: () => shell.run(3, 'systemctl start kubelet'),
+      expect: { 'nodes/services': `${name(3)}: kubelet inactive` },
+    },
+    {
+      fault: 'one etcd member stopped',
+      inject: () => shell.run(2, 'systemctl stop etcd'),
+      repair: () => shell.run(2, 'systemctl start etcd'),
+      expect: { 'etcd/health': `${name(2)}: unhealthy` },
+    },
+    {
+      fault: 'CoreDNS scaled to 0',
+      inject: () => kubectl(0, '-n kube-system scale deployment coredns --replicas=0'),
+      repair: async () => {
+        await kubectl(0, '-n kube-system scale deployment coredns --replicas=2');
+        await kubectl(0, '-n kube-system rollout status deployment coredns --timeout=120s');
+      },
+      expect: { 'addons/coredns': '', 'smoke/dns': 'no answer' },
+    },
+    {
+      fault: "a node's kube-proxy stopped",
+      inject: () => shell.run(4, 'systemctl stop kube-proxy'),
+      repair: () => shell.run(4, 'systemctl start kube-proxy'),
+      expect: { 'nodes/services': `${name(4)}: kube-proxy inactive`, 'smoke/nodeport': `${name(4)}: ` },
+    },
+  ])(
+    'verify catches $fault, naming it with evidence, and exits 1',
+    async ({ inject, repair, expect: wanted }) => {
+      await inject();
+      try {
+        const run = await kubesmith('verify', LAB, '--output', 'json');
+        expect(run.exitCode, run.all).toBe(1);
+        const report = verifyReport(run.stdout);
+        expect(report.ok).toBe(false);
+        for (const [id, evidence] of Object.entries(wanted)) {
+          const check = report.checks.find((c) => c.id === id);
+          expect(check?.status, `${id}: ${JSON.stringify(check)}`).toBe('fail');
+          expect(check?.hint).toBeTruthy();
+          if (evidence) expect(check?.evidence.join('\n'), id).toContain(evidence);
+        }
+      } finally {
+        await repair();
+      }
+    },
+  );
+
+  it('disabling an addon and re-running 07 removes it, verify no longer asks for it; enabled again it comes back', async () => {
+    const file = join(shell.clusterDir, 'inventory.yaml');
+    const original = readFileSync(file, 'utf8');
+    const inventory = parse(original);
+    inventory.addons = { ...inventory.addons, metricsServer: false };
+    writeFileSync(file, stringify(inventory));
+    try {
+      const off = await kubesmith('setup', LAB, '07');
+      expect(off.exitCode, off.all).toBe(0);
+      expect(await kubectl(0, '-n kube-system get deployment -o name')).not.toContain('metrics-server');
+      expect(await kubectl(0, 'get apiservice -o name')).not.toContain('v1beta1.metrics.k8s.io');
+      const verify = await kubesmith('verify', LAB, '--output', 'json');
+      expect(verify.exitCode, verify.all).toBe(0);
+      expect(verifyReport(verify.stdout).checks.map((c) => c.id)).not.toContain('addons/metrics-api');
+    } finally {
+      writeFileSync(file, original);
+    }
+    const on = await kubesmith('setup', LAB, '07');
+    expect(on.exitCode, on.all).toBe(0);
+    expect(await kubectl(0, '-n kube-system get deployment -o name')).toContain('metrics-server');
   });
 });
