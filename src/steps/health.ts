@@ -20,8 +20,8 @@ export const VERIFY_EVIDENCE_KEY = 'verify:evidence-file';
 async function probeHosts(ctx: DeployContext, etcdVia: string | undefined): Promise<HostProbe[]> {
   return Promise.all(
     ctx.hosts.map(async (host) => {
-      const read = hostProbe(host, ctx.inventory, host.name === etcdVia);
       try {
+        const read = hostProbe(host, ctx.inventory, host.name === etcdVia);
         const result = await ctx.conn(host.name).exec(['sh', '-c', read.script], { signal: ctx.signal });
         return { host: host.name, sections: Object.fromEntries(read.parse(result.stdout)) };
       } catch (error) {
