@@ -12,7 +12,7 @@ const unavailable = skipWithout('conformance e2e', labUnavailable());
 const LAB = 'e2e-conf';
 const shell = labShell(LAB);
 
-/** `verify --conformance MODE -o json` as a user runs it; its report line. */
+/** `verify --conformance MODE -o json` as a user runs it (the health checks, then the tests); its report line. */
 async function conformance(mode: string) {
   const run = await kubesmith('verify', LAB, '--conformance', mode, '-o', 'json');
   const line = run.stdout
@@ -57,8 +57,16 @@ describe.skipIf(unavailable)("Kubernetes' conformance tests on 1 master (with et
       },
     };
     writeFileSync(file, stringify(inventory));
-    const setup = await kubesmith('setup', LAB, 'all');
+    const setup = await kubesmith('setup', LAB, '01-07');
     expect(setup.exitCode, setup.all).toBe(0);
+    // The aggregated metrics API turns Available some seconds after metrics-server is ready
+    // (until then the health table fails addons/metrics-api); wait for a clean verify.
+    let verify = await kubesmith('verify', LAB);
+    for (let tries = 1; verify.exitCode !== 0 && tries < 6; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 10_000));
+      verify = await kubesmith('verify', LAB);
+    }
+    expect(verify.exitCode, verify.all).toBe(0);
   });
   afterAll(async () => {
     await kubesmith('lab', 'down', '--name', LAB);

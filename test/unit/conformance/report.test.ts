@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { missingImagesNamed } from '../../../src/conformance/images.js';
 import { selectionFor } from '../../../src/conformance/modes.js';
 import { parseGinkgoReport, shortMessage } from '../../../src/conformance/report.js';
 
@@ -75,5 +76,32 @@ describe('ginkgo JSON report', () => {
   it('cuts long messages to their first lines', () => {
     expect(shortMessage('a\nb\nc', 2)).toBe('a\nb\n…');
     expect(shortMessage('  a  ')).toBe('a');
+  });
+});
+
+describe('a FOCUS run with a test whose image the lab lacks (recorded)', () => {
+  const results = parseGinkgoReport(fixture('focus-report.json'));
+  const byName = (words: string) => results.find((r) => r.name.includes(words))!;
+
+  it('lists the test that passed, the one that skipped itself with its reason, and the one that failed', () => {
+    expect(results.map((r) => r.state).sort()).toEqual(['failed', 'passed', 'skipped']);
+    expect(byName('with a public image').state).toBe('passed');
+    expect(byName('with a private image')).toMatchObject({
+      state: 'skipped',
+      message: 'Only supported for providers [gce] (not local)',
+    });
+    const lifecycle = byName('lifecycle of a ReplicationController');
+    expect(lifecycle.state).toBe('failed');
+    expect(lifecycle.message).toMatch(/^Wait for condition with watch events should not return an error/);
+    expect(lifecycle.message).toMatch(/rc\.go:\d+\)$/);
+  });
+
+  it('the failure’s log shows the pull failure of the image the nodes lack, so it counts as skipped for it', () => {
+    const nginx = 'registry.k8s.io/e2e-test-images/nginx:1.14-4';
+    const absent = [nginx, 'registry.k8s.io/e2e-test-images/httpd:2.4.38-4'];
+    expect(missingImagesNamed(byName('lifecycle of a ReplicationController').evidence!, absent)).toEqual([
+      nginx,
+    ]);
+    expect(byName('with a public image').evidence).toBeUndefined();
   });
 });
