@@ -1,6 +1,7 @@
 import { metricsServerImages } from '../components/addons/metrics-server.js';
 import { nodeLocalDnsImages } from '../components/addons/nodelocaldns.js';
 import type { Inventory } from '../inventory/schema.js';
+import { smokeImage } from '../verify/smoke-objects.js';
 import { imageCatalogFor } from './image-catalog.js';
 import type { ImageSource } from './registry.js';
 
@@ -20,7 +21,7 @@ export function imageSource(reference: string): ImageSource {
 /**
  * The images an offline bundle carries: the version's catalog (pause, CoreDNS), then the
  * enabled addons whose images come through cluster.imageRegistry (metrics-server, NodeLocal
- * DNSCache). The network plugin's and the dashboard's images live on other registries
+ * DNSCache), and agnhost for verify's smoke. The network plugin's and the dashboard's images live on other registries
  * (docker.io, ghcr.io, quay.io) and are not bundled yet.
  */
 export function bundleImageSources(inv: Inventory): ImageSource[] {
@@ -28,6 +29,7 @@ export function bundleImageSources(inv: Inventory): ImageSource[] {
   const addons = [
     ...(inv.addons.metricsServer ? metricsServerImages(inv) : []),
     ...(inv.addons.nodeLocalDns ? nodeLocalDnsImages(inv) : []),
+    smokeImage(inv),
   ].map(imageSource);
   const all = [...catalog, ...addons];
   return all.filter((image, i) => all.findIndex((other) => other.reference === image.reference) === i);

@@ -46,7 +46,7 @@ export type SnapshotStatus = z.output<typeof snapshotStatusSchema>;
 
 /** etcd's JSON carries uint64 IDs that a JavaScript number cannot hold: read them as strings. */
 export function parseEtcdJson(text: string): unknown {
-  return JSON.parse(text.replace(/"(ID|id|cluster_id|member_id|leader)":(\d+)/g, '"$1":"$2"'));
+  return JSON.parse(text.replace(/"(ID|id|cluster_id|member_id|memberID|leader)":(\d+)/g, '"$1":"$2"'));
 }
 
 /** etcd's JSON output read with one of these schemas; anything else is an OperationError naming `what`. */

@@ -1,7 +1,7 @@
-import { chmod, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DeployContext, DeployStep } from '../engine/step.js';
-import { OperationError } from '../errors.js';
+import { InputError, InterruptedError, OperationError } from '../errors.js';
 import { withClusterApi } from '../hostlib/kube-api.js';
 import { hostUrl } from '../inventory/net.js';
 import { nodeSchema } from '../kube/schemas.js';
@@ -50,6 +50,18 @@ function nodePortAnswers(ctx: DeployContext) {
   };
 }
 
+/** The snapshot as JSON, 0600 from the start (written aside, then renamed into place). */
+async function saveEvidence(file: string, snapshot: ClusterSnapshot): Promise<void> {
+  const staged = `${file}.tmp-${process.pid}`;
+  try {
+    await writeFile(staged, `${JSON.stringify(snapshot, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+    await rename(staged, file);
+  } catch (cause) {
+    await rm(staged, { force: true });
+    throw new InputError(`--save-evidence ${file}: ${(cause as Error).message}`, [], { cause });
+  }
+}
+
 /** Kube hosts whose kubelet or containerd the probe found down: no smoke pod is sent there. */
 function nodesDown(ctx: DeployContext, probes: HostProbe[]): Set<string> {
   return new Set(
@@ -90,7 +102,7 @@ export const health: DeployStep = {
     const probes = probeHosts(ctx, etcdVia);
     const [hosts, certs, api] = await Promise.all([
       probes,
-      issuedCerts(join(ctx.clusterDir, 'pki')),
+      areas.has('certificates') ? issuedCerts(join(ctx.clusterDir, 'pki')) : undefined,
       needsApi
         ? withClusterApi(steady, async (kube) => {
             const namespaces = new Set([
@@ -117,7 +129,9 @@ export const health: DeployStep = {
           })
         : undefined,
     ]);
-    const etcd = hosts.find((p) => p.host === etcdVia)?.sections;
+    if (ctx.signal.aborted) throw new InterruptedError();
+    const etcdProbe = hosts.find((p) => p.host === etcdVia);
+    const etcd = etcdProbe?.sections;
     const snapshot: ClusterSnapshot = {
       hosts,
       ...(api && 'answers' in api ? { api: api.answers } : {}),
@@ -125,7 +139,7 @@ export const health: DeployStep = {
       ...(etcdVia
         ? {
             etcd: {
-              via: etcdVia,
+              via: etcdProbe?.error ? `${etcdVia} (${etcdProbe.error})` : etcdVia,
               health: etcd?.etcdhealth ?? '',
               status: etcd?.etcdstatus ?? '',
               members: etcd?.etcdmembers ?? '',
@@ -135,10 +149,7 @@ export const health: DeployStep = {
         : {}),
     };
     const evidenceFile = ctx.shared.get(VERIFY_EVIDENCE_KEY) as string | undefined;
-    if (evidenceFile) {
-      await writeFile(evidenceFile, `${JSON.stringify(snapshot, null, 2)}\n`, { mode: 0o600 });
-      await chmod(evidenceFile, 0o600);
-    }
+    if (evidenceFile) await saveEvidence(evidenceFile, snapshot);
     const checks = [
       ...judge(snapshot, ctx.inventory, { areas, now: new Date(), certs }),
       ...(api && 'smoke' in api ? api.smoke : []),

@@ -4,11 +4,9 @@ import { RENEW_BEFORE_DAYS } from '../pki/store.js';
 import { describeCert } from '../pki/x509.js';
 import type { Check, CheckStatus } from './report.js';
 
-export interface IssuedCert {
-  /** Path under the cluster's pki/ directory. */
-  file: string;
-  notAfter: Date;
-}
+/** A certificate of the store: when it expires, or why it could not be read. */
+export type IssuedCert = { file: string; notAfter: Date } | { file: string; unreadable: string };
+type ReadCert = Extract<IssuedCert, { notAfter: Date }>;
 
 const DAY_MS = 86_400_000;
 export const EXPIRY_WARN_DAYS = 30;
@@ -21,15 +19,34 @@ export async function issuedCerts(pkiDir: string): Promise<IssuedCert[]> {
     .filter((e) => e.isFile() && e.name.endsWith('.crt'))
     .map((e) => join(e.parentPath, e.name));
   return Promise.all(
-    files.map(async (file) => ({
-      file: relative(pkiDir, file),
-      notAfter: describeCert(await readFile(file, 'utf8')).notAfter,
-    })),
+    files.map(async (file) => {
+      try {
+        return {
+          file: relative(pkiDir, file),
+          notAfter: describeCert(await readFile(file, 'utf8')).notAfter,
+        };
+      } catch (error) {
+        return { file: relative(pkiDir, file), unreadable: (error as Error).message };
+      }
+    }),
   );
 }
 
 /** The earliest expiry of them all: warn within 30 days, fail once expired. */
-export function certificateCheck(certs: IssuedCert[], now: Date): Check {
+export function certificateCheck(all: IssuedCert[], now: Date): Check {
+  const unreadable = all
+    .filter((c) => 'unreadable' in c)
+    .map((c) => `${c.file}: ${'unreadable' in c ? c.unreadable : ''}`);
+  const certs = all.filter((c): c is ReadCert => 'notAfter' in c);
+  if (unreadable.length)
+    return {
+      id: 'certificates/expiry',
+      area: 'certificates',
+      status: 'fail',
+      summary: `${unreadable.length} certificate(s) in the PKI store cannot be read`,
+      evidence: unreadable,
+      hint: 'a damaged file in clusters/<name>/pki/: restore it from a backup (backups hold the PKI)',
+    };
   const sorted = [...certs].sort((a, b) => a.notAfter.getTime() - b.notAfter.getTime());
   const first = sorted[0];
   if (!first)
@@ -41,9 +58,9 @@ export function certificateCheck(certs: IssuedCert[], now: Date): Check {
       evidence: [],
       hint: 'setup 02 and 04 issue them; is this the deploy machine that set the cluster up?',
     };
-  const days = (cert: IssuedCert) => Math.floor((cert.notAfter.getTime() - now.getTime()) / DAY_MS);
+  const days = (cert: ReadCert) => Math.floor((cert.notAfter.getTime() - now.getTime()) / DAY_MS);
   const status: CheckStatus = days(first) < 0 ? 'fail' : days(first) < EXPIRY_WARN_DAYS ? 'warn' : 'ok';
-  const left = (cert: IssuedCert) =>
+  const left = (cert: ReadCert) =>
     days(cert) < 0 ? `expired ${-days(cert)} day(s) ago` : `${days(cert)} day(s) left`;
   return {
     id: 'certificates/expiry',

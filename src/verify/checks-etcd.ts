@@ -29,8 +29,21 @@ const statusSchema = z.array(
     })
     .loose(),
 );
+/** etcd's AlarmType enum, as its JSON prints it (a number) or as text. */
+const ALARM_NAMES: Record<string, string> = { '0': 'NONE', '1': 'NOSPACE', '2': 'CORRUPT' };
 const alarmsSchema = z
-  .object({ alarms: z.array(z.object({ memberID: z.string(), alarm: z.string() }).loose()).default([]) })
+  .object({
+    alarms: z
+      .array(
+        z
+          .object({
+            memberID: z.union([z.number(), z.string()]).transform(String),
+            alarm: z.union([z.number(), z.string()]).transform((a) => ALARM_NAMES[String(a)] ?? String(a)),
+          })
+          .loose(),
+      )
+      .default([]),
+  })
   .loose();
 
 const HINT_MEMBER = 'on that host: systemctl status etcd; journalctl -u etcd -n 50';
@@ -113,8 +126,10 @@ function storageCheck(answers: EtcdAnswers, wanted: HostSpec[]): Check {
   const status = read(statusSchema, answers.status) ?? [];
   const largest = Math.max(0, ...status.map((s) => s.Status.dbSize));
   const leaders = new Set(status.map((s) => s.Status.leader));
-  const alarms = read(alarmsSchema, answers.alarms)?.alarms ?? [];
+  const alarmList = read(alarmsSchema, answers.alarms);
+  const alarms = alarmList?.alarms ?? [];
   const problems = [
+    ...(alarmList ? [] : ['the alarm list could not be read']),
     ...(status.length && leaders.size !== 1
       ? [`members disagree on the leader (${[...leaders].join(', ')})`]
       : []),

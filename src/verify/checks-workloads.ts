@@ -34,6 +34,14 @@ const metricsListSchema = z
   .object({ items: z.array(z.object({ metadata: z.object({ name: z.string() }).loose() }).loose()) })
   .loose();
 
+const parseJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+};
+
 const isRef = (ref: WorkloadRef) => (object: unknown) => {
   const metadata = listItemSchema.safeParse(object).data?.metadata;
   return metadata?.name === ref.name && metadata.namespace === ref.namespace;
@@ -107,7 +115,7 @@ function metricsApiCheck(api: ApiAnswers, nodeNames: string[]): Check {
   ];
   let missing = nodeNames;
   if (api.metricsNodes.status === 200) {
-    const parsed = metricsListSchema.safeParse(JSON.parse(api.metricsNodes.body || '{}'));
+    const parsed = metricsListSchema.safeParse(parseJson(api.metricsNodes.body));
     const reported = new Set(parsed.data?.items.map((i) => i.metadata.name) ?? []);
     missing = nodeNames.filter((n) => !reported.has(n));
     evidence.push(`node metrics for ${nodeNames.length - missing.length} of ${nodeNames.length} node(s)`);

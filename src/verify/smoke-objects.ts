@@ -28,13 +28,14 @@ export function smokeImage(inv: Inventory): string {
 }
 
 /**
- * A namespace of its own, agnhost netexec replicas one per node (the nodes' declared taints
- * tolerated, not-ready nodes left out) and a NodePort Service in front of them.
+ * A namespace of its own, agnhost netexec pods one on each of the given nodes (required by
+ * affinity, spread one per node; the nodes' declared taints tolerated) and a NodePort Service
+ * in front of them.
  */
 export function smokeObjects(
   namespace: string,
   image: string,
-  replicas: number,
+  nodes: readonly string[],
   tolerated: readonly Taint[],
 ): KubeObject[] {
   const labels = { app: SMOKE_APP };
@@ -55,12 +56,25 @@ export function smokeObjects(
       kind: 'Deployment',
       metadata: { name: SMOKE_APP, namespace },
       spec: {
-        replicas,
+        replicas: nodes.length,
         selector: { matchLabels: labels },
         template: {
           metadata: { labels },
           spec: {
             tolerations,
+            affinity: {
+              nodeAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: {
+                  nodeSelectorTerms: [
+                    {
+                      matchExpressions: [
+                        { key: 'kubernetes.io/hostname', operator: 'In', values: [...nodes] },
+                      ],
+                    },
+                  ],
+                },
+              },
+            },
             terminationGracePeriodSeconds: 1,
             topologySpreadConstraints: [
               {

@@ -1,12 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { nodeTaints } from '../components/kubernetes/kubelet.js';
+import { InterruptedError } from '../errors.js';
 import type { Inventory } from '../inventory/schema.js';
-import { type NodeObject, podSchema, taintSchema } from '../kube/schemas.js';
+import { type NodeObject, podSchema } from '../kube/schemas.js';
 import type { KubeApi, Taint } from '../kube/types.js';
 import { isKubeHost } from './host-probes.js';
-import type { Check, CheckStatus } from './report.js';
-import { SMOKE_APP, SMOKE_LABEL, SMOKE_PORT, smokeImage, smokeObjects } from './smoke-objects.js';
+import type { Check } from './report.js';
+import { SMOKE_APP, SMOKE_LABEL, smokeImage, smokeObjects } from './smoke-objects.js';
+import {
+  dnsCheck,
+  nodePortCheck,
+  podAsker,
+  podToPodCheck,
+  type SmokePod,
+  serviceCheck,
+  smokeCheck,
+} from './smoke-probes.js';
 
 const READY_TIMEOUT_MS = 120_000;
 const SERVICE_TRIES = 20;
@@ -23,11 +33,9 @@ export interface SmokeRun {
   signal: AbortSignal;
 }
 
-const dialSchema = z.object({
-  responses: z.array(z.string()).default([]),
-  errors: z.array(z.string()).default([]),
-});
-const shellSchema = z.object({ output: z.string().default(''), error: z.string().optional() });
+const runningPodSchema = podSchema.and(
+  z.object({ status: z.object({ podIP: z.string().optional() }).loose() }),
+);
 const serviceSchema = z
   .object({
     spec: z
@@ -41,20 +49,6 @@ const serviceSchema = z
 
 const isReady = (node: NodeObject) =>
   node.status.conditions.some((c) => c.type === 'Ready' && c.status === 'True');
-const smokeCheck = (
-  id: string,
-  status: CheckStatus,
-  summary: string,
-  evidence: string[],
-  hint?: string,
-): Check => ({
-  id: `smoke/${id}`,
-  area: 'smoke',
-  status,
-  summary,
-  evidence,
-  ...(status !== 'ok' && hint ? { hint } : {}),
-});
 
 /** The taints the inventory gives its nodes: the smoke's pods tolerate them, not a node's trouble. */
 function declaredTaints(inv: Inventory): Taint[] {
@@ -80,19 +74,23 @@ async function deleteLeftovers(api: KubeApi): Promise<void> {
     await api.delete('v1', 'Namespace', ns.metadata.name);
 }
 
+const stopIfAborted = (signal: AbortSignal) => {
+  if (signal.aborted) throw new InterruptedError();
+};
+
 /**
  * What the seeds checked by hand, in a namespace of its own deleted afterwards (also after a
- * failure or an interrupt): agnhost replicas spread over the nodes behind a Service; from one of
- * them, DNS answers for the Service and for kubernetes.default, 20 requests through the Service
- * reach at least two pods, every pod on another node answers pod to pod; the NodePort answers on
- * every node.
+ * failure or an interrupt): agnhost pods, one on each schedulable node, behind a NodePort
+ * Service; from one of them, DNS answers for the Service and for kubernetes.default, 20
+ * requests through the Service reach at least two pods, every pod on another node answers pod
+ * to pod; the NodePort answers on every node. Whatever goes wrong becomes a failed check.
  */
 export async function runSmoke(run: SmokeRun): Promise<Check[]> {
   const { api, inv, signal } = run;
-  await deleteLeftovers(api);
-  const namespace = `kubesmith-smoke-${randomBytes(3).toString('hex')}`;
   const declared = declaredTaints(inv);
-  const targets = run.nodes.filter((n) => schedulable(n, declared) && !run.avoid.has(n.metadata.name));
+  const targets = run.nodes
+    .filter((n) => schedulable(n, declared) && !run.avoid.has(n.metadata.name))
+    .map((n) => n.metadata.name);
   if (!targets.length)
     return [
       smokeCheck(
@@ -103,19 +101,25 @@ export async function runSmoke(run: SmokeRun): Promise<Check[]> {
         'see nodes/ready',
       ),
     ];
+  const namespace = `kubesmith-smoke-${randomBytes(3).toString('hex')}`;
   try {
-    await api.apply(
-      smokeObjects(
-        namespace,
-        smokeImage(inv),
-        targets.length,
-        declared.map((t) => taintSchema.parse(t)),
-      ),
-    );
+    stopIfAborted(signal);
+    await deleteLeftovers(api);
+    await api.apply(smokeObjects(namespace, smokeImage(inv), targets, declared));
     return await probe(run, namespace, targets.length);
+  } catch (error) {
+    if (error instanceof InterruptedError || signal.aborted) throw error;
+    return [
+      smokeCheck(
+        'run',
+        'fail',
+        'the smoke could not run to its end',
+        (error as Error).message.split('\n'),
+        'see the other checks; verify again',
+      ),
+    ];
   } finally {
     await api.delete('v1', 'Namespace', namespace).catch(() => false);
-    if (signal.aborted) await deleteLeftovers(api).catch(() => undefined);
   }
 }
 
@@ -135,140 +139,48 @@ async function probe(run: SmokeRun, namespace: string, replicas: number): Promis
       ),
     ];
   }
-  const pods = (await api.list('v1', 'Pod', namespace, `app=${SMOKE_APP}`)).map((p) =>
-    podSchema.and(z.object({ status: z.object({ podIP: z.string() }).loose() })).parse(p),
-  );
-  const nodesUsed = new Set(pods.map((p) => p.spec.nodeName));
+  const pods: SmokePod[] = (await api.list('v1', 'Pod', namespace, `app=${SMOKE_APP}`))
+    .map((p) => runningPodSchema.parse(p))
+    .flatMap((p) =>
+      p.status.podIP && p.spec.nodeName
+        ? [{ name: p.metadata.name, node: p.spec.nodeName, ip: p.status.podIP }]
+        : [],
+    );
+  const nodesUsed = new Set(pods.map((p) => p.node));
   const checks = [
     smokeCheck(
       'pods',
       nodesUsed.size === replicas ? 'ok' : 'warn',
       `${pods.length} agnhost pod(s) on ${nodesUsed.size} node(s)`,
-      pods.map((p) => `${p.metadata.name} on ${p.spec.nodeName}, ${p.status.podIP}`),
+      pods.map((p) => `${p.name} on ${p.node}, ${p.ip}`),
     ),
   ];
   const [client, ...others] = pods;
   if (!client) return checks;
-  const proxy = `/api/v1/namespaces/${namespace}/pods/${client.metadata.name}:${SMOKE_PORT}/proxy`;
+  const ask = podAsker(api, namespace, client);
+  const from = `from ${client.name} (${client.node})`;
   const domain = inv.cluster.network.dnsDomain;
   const serviceName = `${SMOKE_APP}.${namespace}.svc.${domain}`;
-  const ask = async <T>(
-    schema: z.ZodType<T>,
-    path: string,
-    query: Record<string, string>,
-  ): Promise<T | string> => {
-    const answer = await api.rawGet(`${proxy}${path}`, query);
-    if (answer.status !== 200) return `${answer.status} ${answer.body.trim().slice(0, 200)}`;
-    return schema.parse(JSON.parse(answer.body));
-  };
-  const dial = (host: string, port: number, tries: number) =>
-    ask(dialSchema, '/dial', {
-      request: 'hostname',
-      protocol: 'http',
-      host,
-      port: String(port),
-      tries: String(tries),
-    });
-  const from = `from ${client.metadata.name} (${client.spec.nodeName})`;
-
-  const services = {
-    smoke: serviceSchema.parse(await api.get('v1', 'Service', SMOKE_APP, namespace)),
-    kubernetes: serviceSchema.parse(await api.get('v1', 'Service', 'kubernetes', 'default')),
-  };
-  // Fully qualified (a trailing dot: no search-list walk), each lookup cut short, so a dead DNS fails fast.
-  const lookups = await ask(shellSchema, '/shell', {
-    cmd: `timeout 6 getent hosts ${serviceName}.; timeout 6 getent hosts kubernetes.default.svc.${domain}.`,
-  });
-  const resolved =
-    typeof lookups === 'string'
-      ? []
-      : lookups.output
-          .trim()
-          .split('\n')
-          .map((l) => l.split(/\s+/));
-  const dnsEvidence = [
-    [serviceName, services.smoke.spec.clusterIP],
-    [`kubernetes.default.svc.${domain}`, services.kubernetes.spec.clusterIP],
-  ].map(([name, want]) => {
-    const got = resolved.find((r) => r[1]?.replace(/\.$/, '') === name)?.[0];
-    return {
-      ok: got === want,
-      line: `${name} -> ${got ?? 'no answer'}${got === want ? '' : ` (wanted ${want})`}`,
-    };
-  });
-  checks.push(
-    smokeCheck(
-      'dns',
-      dnsEvidence.every((e) => e.ok) ? 'ok' : 'fail',
-      `cluster DNS ${from}`,
-      [
-        ...dnsEvidence.map((e) => e.line),
-        ...(typeof lookups === 'string' ? [lookups] : lookups.error ? [lookups.error] : []),
-      ],
-      'see addons/coredns; kubectl -n kube-system logs deploy/coredns',
-    ),
-  );
-
-  const viaService = await dial(`${serviceName}.`, 80, SERVICE_TRIES);
-  const reached = typeof viaService === 'string' ? [] : [...new Set(viaService.responses)];
-  const wantReached = Math.min(2, pods.length);
-  checks.push(
-    smokeCheck(
-      'service',
-      reached.length >= wantReached && typeof viaService !== 'string' && !viaService.errors.length
-        ? 'ok'
-        : 'fail',
-      `${SERVICE_TRIES} requests to ${serviceName} ${from} reached ${reached.length} pod(s)`,
-      typeof viaService === 'string'
-        ? [viaService]
-        : [...reached.map((r) => `answered: ${r}`), ...viaService.errors.slice(0, 3)],
-      'kube-proxy programs Services: systemctl status kube-proxy on the nodes',
-    ),
-  );
-
-  const remote = others.filter((p) => p.spec.nodeName !== client.spec.nodeName);
-  const podAnswers = await Promise.all(
-    remote.map(async (p) => ({ pod: p, answer: await dial(p.status.podIP, SMOKE_PORT, 1) })),
-  );
-  const podLines = podAnswers.map(({ pod, answer }) => {
-    const got =
-      typeof answer === 'string' ? answer : (answer.responses[0] ?? answer.errors[0] ?? 'no answer');
-    return {
-      ok: got === pod.metadata.name,
-      line: `${pod.metadata.name} (${pod.spec.nodeName}, ${pod.status.podIP}): ${got}`,
-    };
-  });
-  if (remote.length)
+  const service = serviceSchema.parse(await api.get('v1', 'Service', SMOKE_APP, namespace));
+  stopIfAborted(signal);
+  if (inv.addons.coredns) {
+    const kubernetes = serviceSchema.parse(await api.get('v1', 'Service', 'kubernetes', 'default'));
     checks.push(
-      smokeCheck(
-        'pod-to-pod',
-        podLines.every((l) => l.ok) ? 'ok' : 'fail',
-        `pod to pod ${from} to ${remote.length} pod(s) on other nodes`,
-        podLines.map((l) => l.line),
-        'the network plugin routes pods between nodes: see network/*',
-      ),
-    );
-
-  const nodePort = services.smoke.spec.ports[0]?.nodePort;
-  if (nodePort) {
-    const answers = await run.nodePortAnswers(nodePort);
-    const names = new Set(pods.map((p) => p.metadata.name));
-    const lines = [...answers].map(([host, a]) => ({
-      ok: a.status === 200 && names.has(a.body.trim()),
-      line: `${host}: ${a.status === 200 ? a.body.trim() : a.status || 'no answer'}`,
-    }));
-    const failing = lines.filter((l) => !l.ok).length;
-    checks.push(
-      smokeCheck(
-        'nodeport',
-        failing ? 'fail' : 'ok',
-        failing
-          ? `NodePort ${nodePort} does not answer on ${failing} of ${lines.length} node(s)`
-          : `NodePort ${nodePort} answers on ${lines.length} node(s)`,
-        lines.map((l) => l.line),
-        'kube-proxy on the failing node: systemctl status kube-proxy',
-      ),
+      await dnsCheck(ask, from, [
+        [serviceName, service.spec.clusterIP],
+        [`kubernetes.default.svc.${domain}`, kubernetes.spec.clusterIP],
+      ]),
     );
   }
+  stopIfAborted(signal);
+  // Without cluster DNS the Service is asked by its address.
+  const target = inv.addons.coredns ? `${serviceName}.` : service.spec.clusterIP;
+  checks.push(await serviceCheck(ask, from, target, SERVICE_TRIES, pods.length));
+  stopIfAborted(signal);
+  const remote = others.filter((p) => p.node !== client.node);
+  if (remote.length) checks.push(await podToPodCheck(ask, from, remote));
+  stopIfAborted(signal);
+  const nodePort = service.spec.ports[0]?.nodePort;
+  if (nodePort) checks.push(nodePortCheck(nodePort, await run.nodePortAnswers(nodePort), pods));
   return checks;
 }

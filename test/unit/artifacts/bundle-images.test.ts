@@ -27,10 +27,11 @@ describe('the images an offline bundle carries', () => {
       'registry.k8s.io/coredns/coredns:v1.12.1',
       'registry.k8s.io/metrics-server/metrics-server:v0.8.0',
       'registry.k8s.io/dns/k8s-dns-node-cache:1.26.4',
+      'registry.k8s.io/e2e-test-images/agnhost:2.56',
     ]);
     expect(refs(inventory({ imageRegistry: 'registry.aliyuncs.com/google_containers' }))).toContain(
       'registry.aliyuncs.com/google_containers/metrics-server:v0.8.0',
     );
-    expect(refs(inventory({}, { metricsServer: false, nodeLocalDns: false }))).toHaveLength(2);
+    expect(refs(inventory({}, { metricsServer: false, nodeLocalDns: false }))).toHaveLength(3);
   });
 });

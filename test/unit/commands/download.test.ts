@@ -127,6 +127,7 @@ describe.skipIf(unavailable)(
         ['coredns', 'v1.12.1'],
         ['metrics-server', 'v0.8.0'],
         ['k8s-dns-node-cache', '1.26.4'],
+        ['agnhost', '2.56'],
       ] as const)
         pushed.set(
           `${registry.host}/${repo}:${tag}`,
@@ -182,9 +183,9 @@ describe.skipIf(unavailable)(
         expect(file.size).toBe(bytes.length);
       }
 
-      // The catalog's images for 1.34 and the enabled addons' (metrics-server, NodeLocal
-      // DNSCache) through cluster.imageRegistry, as docker-archives.
-      expect(result.images).toBe(4);
+      // The catalog's images for 1.34, the enabled addons' (metrics-server, NodeLocal DNSCache)
+      // and verify's smoke image (agnhost) through cluster.imageRegistry, as docker-archives.
+      expect(result.images).toBe(5);
       expect(manifest.images.map((i) => i.name).sort()).toEqual([...pushed.keys()].sort());
       for (const image of manifest.images) {
         const archive = readFileSync(join(unpacked, image.path));
@@ -207,6 +208,7 @@ describe.skipIf(unavailable)(
         ]);
       }
       expect(manifest.images.map((i) => i.path).sort()).toEqual([
+        'images/agnhost-2.56.tar',
         'images/coredns-v1.12.1.tar',
         'images/k8s-dns-node-cache-1.26.4.tar',
         'images/metrics-server-v0.8.0.tar',
@@ -262,7 +264,7 @@ describe.skipIf(unavailable)(
         );
         proxy.corrupt.delete(layer);
         const fixed = await download(cluster, { arches: ['amd64'], bundle: out, say: () => undefined });
-        expect(fixed.images).toBe(4);
+        expect(fixed.images).toBe(5);
         expect((await readBundleManifest(out)).images.map((i) => i.name)).toContain(
           `${proxy.host}/coredns:v1.12.1`,
         );

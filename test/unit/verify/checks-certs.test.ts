@@ -27,7 +27,9 @@ describe('certificate expiry check', () => {
 
   it('names the earliest: ok far ahead, warn within 30 days, fail once expired', async () => {
     const certs = await issuedCerts(dir);
-    const leafEnd = certs.find((c) => c.file.endsWith('server.crt'))!.notAfter.getTime();
+    const leaf = certs.find((c) => c.file.endsWith('server.crt'));
+    if (!leaf || !('notAfter' in leaf)) throw new Error('the leaf was not read');
+    const leafEnd = leaf.notAfter.getTime();
     const warn = certificateCheck(certs, new Date());
     expect(warn).toMatchObject({ status: 'warn', summary: expect.stringContaining('etcd/server.crt') });
     expect(warn.evidence[0]).toMatch(/^etcd\/server\.crt: .*\((19|20) day\(s\) left\)/);
@@ -36,6 +38,17 @@ describe('certificate expiry check', () => {
     const expired = certificateCheck(certs, new Date(leafEnd + 2 * DAY));
     expect(expired.status).toBe('fail');
     expect(expired.summary).toContain('expired 2 day(s) ago');
+  });
+
+  it('names a certificate it cannot read instead of failing the whole verify', async () => {
+    writeFileSync(join(dir, 'broken.crt'), 'not a certificate\n');
+    try {
+      const check = certificateCheck(await issuedCerts(dir), new Date());
+      expect(check.status).toBe('fail');
+      expect(check.evidence).toEqual([expect.stringMatching(/^broken\.crt: /)]);
+    } finally {
+      rmSync(join(dir, 'broken.crt'));
+    }
   });
 
   it('fails when the store holds no certificate', () => {

@@ -92,6 +92,40 @@ describe('verify checks on recorded lab snapshots', () => {
     expect(coredns.hint).toMatch(/kubectl -n kube-system describe deployment coredns/);
   });
 
+  it('an etcd alarm fails etcd/storage, named as etcd prints it (numbers) and read as its name', () => {
+    // The healthy recording with etcdctl's answer for a raised NOSPACE alarm (its JSON shape, numbers as etcd prints them).
+    const recorded = snapshot('healthy');
+    const alarmed: ClusterSnapshot = {
+      ...recorded,
+      etcd: {
+        ...recorded.etcd!,
+        alarms:
+          '{"header":{"cluster_id":14841639068965178418,"member_id":10276657743932975437,"revision":9,"raft_term":2},"alarms":[{"memberID":10276657743932975437,"alarm":1}]}',
+      },
+    };
+    const storage = judge(alarmed, inventory, { areas: new Set(['etcd']), now: new Date() }).find(
+      (c) => c.id === 'etcd/storage',
+    )!;
+    expect(storage.status).toBe('fail');
+    expect(storage.evidence).toContain('alarm NOSPACE on member 10276657743932975437');
+    const unreadable = judge({ ...recorded, etcd: { ...recorded.etcd!, alarms: '' } }, inventory, {
+      areas: new Set(['etcd']),
+      now: new Date(),
+    });
+    expect(unreadable.find((c) => c.id === 'etcd/storage')?.evidence).toContain(
+      'the alarm list could not be read',
+    );
+  });
+
+  it('leases are judged at the time they were read, however long the smoke took after', () => {
+    const recorded = snapshot('healthy');
+    const later = new Date(Date.parse(recorded.api!.readAt) + 10 * 60_000);
+    const leases = judge(recorded, inventory, { areas: new Set(['control-plane']), now: later }).find(
+      (c) => c.id === 'control-plane/leases',
+    );
+    expect(leases?.status).toBe('ok');
+  });
+
   it('only the areas of the steps verified are judged (01-03: etcd and its certificates)', () => {
     const areas = areasOf(['prepare', 'etcd', 'runtime', 'images']);
     expect([...areas].sort()).toEqual(['certificates', 'etcd']);
