@@ -1,7 +1,5 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
 import { selectionFor } from '../../src/conformance/modes.js';
 import type { ConformanceReport } from '../../src/conformance/run.js';
 import { skipWithout } from '../helpers/prerequisite.js';
@@ -44,19 +42,6 @@ describe.skipIf(unavailable)("Kubernetes' conformance tests on 1 master (with et
       const up = await kubesmith('lab', 'up', count, '--name', LAB);
       expect(up.exitCode, up.all).toBe(0);
     }
-    // The machines' disks are this machine's: where it is over 85 % full (lab caches, Go caches),
-    // kubelet's default imagefs threshold would taint every node with disk pressure.
-    const file = join(shell.clusterDir, 'inventory.yaml');
-    const inventory = parse(readFileSync(file, 'utf8'));
-    inventory.kubelet = {
-      evictionHard: {
-        'memory.available': '100Mi',
-        'nodefs.available': '2%',
-        'nodefs.inodesFree': '5%',
-        'imagefs.available': '2%',
-      },
-    };
-    writeFileSync(file, stringify(inventory));
     const setup = await kubesmith('setup', LAB, '01-07');
     expect(setup.exitCode, setup.all).toBe(0);
     // The aggregated metrics API turns Available some seconds after metrics-server is ready
