@@ -40,7 +40,15 @@ const CATALOG_NAMES: Record<string, string[]> = {
 /** Changes when anything that goes into the bundle changes: then it is assembled again. */
 function bundleKey(kubernetesVersion: string): string {
   return createHash('sha256')
-    .update(JSON.stringify({ kubernetesVersion, COMPONENT_RECIPES, LAB_IMAGES, format: 3 }))
+    .update(
+      JSON.stringify({
+        kubernetesVersion,
+        COMPONENT_RECIPES,
+        kubernetes: kubernetesRecipe(kubernetesVersion),
+        LAB_IMAGES,
+        format: 4,
+      }),
+    )
     .digest('hex')
     .slice(0, 16);
 }
@@ -175,7 +183,7 @@ export async function ensureLabBundle(
   }
   const started = Date.now();
   say(
-    `images for Kubernetes ${kubernetesVersion}: assembling pause, agnhost and busybox (tags from its e2e suite), ${Object.values(
+    `images for Kubernetes ${kubernetesVersion}: assembling pause, agnhost, busybox and jessie-dnsutils (tags from its e2e suite), ${Object.values(
       LAB_IMAGES,
     )
       .map((i) => `${i.name}:${i.tag}`)

@@ -11,11 +11,13 @@ import { type HostProbe, hostProbe, inactiveUnits, isKubeHost, splitHttp } from 
 import { areasOf, expectedWorkloads, judge } from '../verify/judge.js';
 import { buildReport, type Check } from '../verify/report.js';
 import { runSmoke } from '../verify/smoke.js';
-import { type ClusterSnapshot, readApi } from '../verify/snapshot.js';
+import { awaitNodeMetrics, type ClusterSnapshot, readApi } from '../verify/snapshot.js';
 
 /** Run data the verify command sets: the setup steps it verifies, and where to save the evidence. */
 export const VERIFY_STEPS_KEY = 'verify:steps';
 export const VERIFY_EVIDENCE_KEY = 'verify:evidence-file';
+/** How long a just-built cluster gets for metrics-server's first scrape of every node. */
+const METRICS_SETTLE_MS = 60_000;
 
 async function probeHosts(ctx: DeployContext, etcdVia: string | undefined): Promise<HostProbe[]> {
   return Promise.all(
@@ -109,6 +111,15 @@ export const health: DeployStep = {
               'kube-system',
               ...expectedWorkloads(ctx.inventory, areas).map((w) => w.ref.namespace),
             ]);
+            if (areas.has('addons') && ctx.inventory.addons.metricsServer)
+              await awaitNodeMetrics(
+                kube,
+                ctx.inventory.hosts.filter(isKubeHost).map((h) => h.name),
+                {
+                  timeoutMs: METRICS_SETTLE_MS,
+                  signal: ctx.signal,
+                },
+              );
             const answers = await readApi(kube, [...namespaces]);
             const smoke: Check[] = [];
             if (areas.has('smoke'))

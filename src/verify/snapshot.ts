@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pollUntil } from '../kube/poll.js';
 import type { KubeApi, KubeObject } from '../kube/types.js';
 import type { EtcdAnswers } from './checks-etcd.js';
 import type { HostProbe } from './host-probes.js';
@@ -87,4 +88,32 @@ export async function readApi(api: KubeApi, namespaces: readonly string[]): Prom
     apiServices: await list('apiregistration.k8s.io/v1', 'APIService'),
     metricsNodes: await api.rawGet('/apis/metrics.k8s.io/v1beta1/nodes'),
   };
+}
+
+const metricsNamesSchema = z.object({
+  items: z.array(z.object({ metadata: z.object({ name: z.string() }) })),
+});
+
+/**
+ * metrics-server answers for a node only after its first scrapes, up to a minute after it is
+ * ready: right after setup, wait (bounded) until the metrics API names every node, so the check
+ * judges a settled cluster. Returns at once on a cluster that has settled.
+ */
+export async function awaitNodeMetrics(
+  api: KubeApi,
+  nodeNames: readonly string[],
+  options: { timeoutMs: number; signal?: AbortSignal },
+): Promise<void> {
+  await pollUntil(async () => {
+    const answer = await api.rawGet('/apis/metrics.k8s.io/v1beta1/nodes');
+    if (answer.status !== 200) return false;
+    try {
+      const reported = new Set(
+        metricsNamesSchema.parse(JSON.parse(answer.body)).items.map((i) => i.metadata.name),
+      );
+      return nodeNames.every((n) => reported.has(n));
+    } catch {
+      return false;
+    }
+  }, options);
 }
