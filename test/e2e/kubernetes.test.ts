@@ -378,7 +378,10 @@ describe.skipIf(unavailable)('setup all on 3 masters (with etcd) and 2 nodes', (
       fault: "a node's kube-proxy stopped",
       inject: () => shell.run(4, 'systemctl stop kube-proxy'),
       repair: () => shell.run(4, 'systemctl start kube-proxy'),
-      expect: { 'nodes/services': `${name(4)}: kube-proxy inactive`, 'smoke/nodeport': `${name(4)}: no answer` },
+      expect: {
+        'nodes/services': `${name(4)}: kube-proxy inactive`,
+        'smoke/nodeport': `${name(4)}: no answer`,
+      },
     },
   ])(
     'verify catches $fault, naming it with evidence, and exits 1',
