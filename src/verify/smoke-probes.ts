@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import type { KubeApi } from '../kube/types.js';
 import { sh } from '../transport/quote.js';
@@ -96,7 +97,14 @@ export async function dnsCheck(
   );
 }
 
-/** `tries` requests through the Service reach at least two pods (one when there is one). */
+/** How long kube-proxy gets to program a just-created Service's endpoints on the client's node. */
+const SERVICE_SETTLE_MS = 15_000;
+
+/**
+ * `tries` requests through the Service reach at least two pods (one when there is one). A
+ * Service seconds old may still send everything to one pod (kube-proxy programs endpoints as
+ * they become ready): asked again for up to 15 s before it counts as a failure.
+ */
 export async function serviceCheck(
   ask: Ask,
   from: string,
@@ -104,18 +112,25 @@ export async function serviceCheck(
   tries: number,
   pods: number,
 ): Promise<Check> {
-  const answer = await dial(ask, target, 80, tries);
-  const reached = typeof answer === 'string' ? [] : [...new Set(answer.responses)];
-  const ok = typeof answer !== 'string' && !answer.errors.length && reached.length >= Math.min(2, pods);
-  return smokeCheck(
-    'service',
-    ok ? 'ok' : 'fail',
-    `${tries} requests to ${target} ${from} reached ${reached.length} pod(s)`,
-    typeof answer === 'string'
-      ? [answer]
-      : [...reached.map((r) => `answered: ${r}`), ...answer.errors.slice(0, 3)],
-    'kube-proxy programs Services: systemctl status kube-proxy on the nodes',
-  );
+  const deadline = Date.now() + SERVICE_SETTLE_MS;
+  let rounds = 0;
+  for (;;) {
+    rounds++;
+    const answer = await dial(ask, target, 80, tries);
+    const reached = typeof answer === 'string' ? [] : [...new Set(answer.responses)];
+    const ok = typeof answer !== 'string' && !answer.errors.length && reached.length >= Math.min(2, pods);
+    if (ok || Date.now() >= deadline)
+      return smokeCheck(
+        'service',
+        ok ? 'ok' : 'fail',
+        `${tries} requests to ${target} ${from} reached ${reached.length} pod(s)${rounds > 1 ? ` (round ${rounds})` : ''}`,
+        typeof answer === 'string'
+          ? [answer]
+          : [...reached.map((r) => `answered: ${r}`), ...answer.errors.slice(0, 3)],
+        'kube-proxy programs Services: systemctl status kube-proxy on the nodes',
+      );
+    await sleep(1000);
+  }
 }
 
 /** Every pod on another node answers with its own name, one at a time (each ask is a channel of one SSH connection). */
@@ -136,15 +151,28 @@ export async function podToPodCheck(ask: Ask, from: string, remote: SmokePod[]):
   );
 }
 
-/** Every node answered on the NodePort with the name of a smoke pod. */
-export function nodePortCheck(
-  port: number,
-  answers: Map<string, { status: number; body: string }>,
+type NodePortAnswers = Map<string, { status: number; body: string }>;
+
+const answeredByPod = (answer: { status: number; body: string }, pods: SmokePod[]) =>
+  answer.status === 200 && pods.some((p) => p.name === answer.body.trim());
+
+/** The nodes' answers on the NodePort, asked again for up to 15 s while any node has not programmed it yet. */
+export async function settledNodePortAnswers(
+  ask: () => Promise<NodePortAnswers>,
   pods: SmokePod[],
-): Check {
-  const names = new Set(pods.map((p) => p.name));
+): Promise<NodePortAnswers> {
+  const deadline = Date.now() + SERVICE_SETTLE_MS;
+  for (;;) {
+    const answers = await ask();
+    if ([...answers.values()].every((a) => answeredByPod(a, pods)) || Date.now() >= deadline) return answers;
+    await sleep(1000);
+  }
+}
+
+/** Every node answered on the NodePort with the name of a smoke pod. */
+export function nodePortCheck(port: number, answers: NodePortAnswers, pods: SmokePod[]): Check {
   const lines = [...answers].map(([host, a]) => ({
-    ok: a.status === 200 && names.has(a.body.trim()),
+    ok: answeredByPod(a, pods),
     line: `${host}: ${a.status === 200 ? a.body.trim() : a.status || 'no answer'}`,
   }));
   const failing = lines.filter((l) => !l.ok);

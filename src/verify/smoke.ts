@@ -15,6 +15,7 @@ import {
   podToPodCheck,
   type SmokePod,
   serviceCheck,
+  settledNodePortAnswers,
   smokeCheck,
 } from './smoke-probes.js';
 
@@ -181,6 +182,9 @@ async function probe(run: SmokeRun, namespace: string, replicas: number): Promis
   if (remote.length) checks.push(await podToPodCheck(ask, from, remote));
   stopIfAborted(signal);
   const nodePort = service.spec.ports[0]?.nodePort;
-  if (nodePort) checks.push(nodePortCheck(nodePort, await run.nodePortAnswers(nodePort), pods));
+  if (nodePort)
+    checks.push(
+      nodePortCheck(nodePort, await settledNodePortAnswers(() => run.nodePortAnswers(nodePort), pods), pods),
+    );
   return checks;
 }
