@@ -81,18 +81,29 @@ export function staleReason(pair: KeyPair, spec: CertSpec, ca: KeyPair | undefin
 export async function ensurePki(
   dir: string,
   specs: readonly CertSpec[],
-  options: { persist: boolean },
+  options: {
+    persist: boolean;
+    /** Leaf ids to reissue even when they still fit (certs renew); naming a CA is an error. */
+    reissue?: ReadonlySet<string>;
+  },
 ): Promise<Pki> {
   const pairs = new Map<string, KeyPair>();
   const changes: PkiChange[] = [];
   const ordered = [...specs.filter((s) => !s.issuer), ...specs.filter((s) => s.issuer)];
+  for (const id of options.reissue ?? []) {
+    const spec = specs.find((s) => s.id === id);
+    if (!spec) throw new Error(`pki: cannot reissue ${id}: it is not in the plan`);
+    if (!spec.issuer) throw new Error(`pki: ${id} is a CA; CA rotation is a separate, planned operation`);
+  }
   for (const spec of ordered) {
     const existing = await readPair(dir, spec.id);
     const ca = spec.issuer ? pairs.get(spec.issuer) : undefined;
     if (spec.issuer && !ca)
       throw new Error(`pki: ${spec.id} needs CA ${spec.issuer}, which is not in the plan`);
     let reason: string | undefined = existing ? undefined : 'missing';
-    if (existing && spec.issuer) reason = staleReason(existing, spec, ca);
+    if (existing && spec.issuer)
+      reason =
+        staleReason(existing, spec, ca) ?? (options.reissue?.has(spec.id) ? 'renewal requested' : undefined);
     if (existing && !spec.issuer) {
       const left = (describeCert(existing.certPem).notAfter.getTime() - Date.now()) / 86_400_000;
       if (left <= 0 || !keyMatches(existing)) {
