@@ -1,9 +1,5 @@
 import type { AnyStep } from '../engine/step.js';
 import { addons } from './addons.js';
-import { certsEtcd } from './certs-etcd.js';
-import { certsKubeNode } from './certs-kube-node.js';
-import { certsRead } from './certs-read.js';
-import { certsReissue } from './certs-reissue.js';
 import { etcd } from './etcd.js';
 import { etcdJoin } from './etcd-join.js';
 import { etcdJoinPlan } from './etcd-join-plan.js';
@@ -23,6 +19,9 @@ import { kubeNodeConfig } from './kube-node-config.js';
 import { network } from './network.js';
 import { prepare } from './prepare.js';
 import { runtime } from './runtime.js';
+import { userGrant } from './user-grant.js';
+import { userList } from './user-list.js';
+import { userRevoke } from './user-revoke.js';
 
 /** Every step, by id. The playbooks in playbooks/*.yaml name these. */
 export const STEPS: ReadonlyMap<string, AnyStep> = new Map(
@@ -47,9 +46,8 @@ export const STEPS: ReadonlyMap<string, AnyStep> = new Map(
     etcdLeave,
     etcdRetire,
     etcdLeaveInventory,
-    certsRead,
-    certsReissue,
-    certsEtcd,
-    certsKubeNode,
+    userGrant,
+    userList,
+    userRevoke,
   ].map((s) => [s.id, s]),
 );
