@@ -1,5 +1,9 @@
 import type { AnyStep } from '../engine/step.js';
 import { addons } from './addons.js';
+import { certsEtcd } from './certs-etcd.js';
+import { certsKubeNode } from './certs-kube-node.js';
+import { certsRead } from './certs-read.js';
+import { certsReissue } from './certs-reissue.js';
 import { etcd } from './etcd.js';
 import { etcdJoin } from './etcd-join.js';
 import { etcdJoinPlan } from './etcd-join-plan.js';
@@ -46,6 +50,10 @@ export const STEPS: ReadonlyMap<string, AnyStep> = new Map(
     etcdLeave,
     etcdRetire,
     etcdLeaveInventory,
+    certsRead,
+    certsReissue,
+    certsEtcd,
+    certsKubeNode,
     userGrant,
     userList,
     userRevoke,
