@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from 'commander';
+import { registerCertsCommands } from './commands/certs-cli.js';
 import { registerClusterCommands } from './commands/cluster-cli.js';
 import { registerDashboardTokenCommand } from './commands/dashboard-token.js';
 import { registerEtcdCommands } from './commands/etcd-cli.js';
+import { registerKubeconfigCommand } from './commands/kubeconfig.js';
 import { registerLabCommands } from './commands/lab.js';
+import { registerNodeCommands } from './commands/nodes.js';
 import {
   ExitCode,
   formatProblem,
@@ -42,8 +45,11 @@ export function buildProgram(): Command {
 
   registerClusterCommands(program);
   registerEtcdCommands(program);
+  registerCertsCommands(program);
   registerLabCommands(program);
+  registerNodeCommands(program);
   registerDashboardTokenCommand(program);
+  registerKubeconfigCommand(program);
   return program;
 }
 

@@ -10,7 +10,7 @@ import { hostsFailed, type RunSummary } from './events.js';
 import { acquireLock } from './lock.js';
 import { loadPlaybook } from './playbook.js';
 import { type RunData, sharedWith } from './run-data.js';
-import { runPlaybook } from './runner.js';
+import { type RunOptions, runPlaybook } from './runner.js';
 import type { AnyStep } from './step.js';
 
 export interface CommandRunOptions {
@@ -26,6 +26,10 @@ export interface CommandRunOptions {
   display: Renderer;
   data: RunData;
   only?: readonly string[];
+  /** The hosts the command names (RunOptions.targets). */
+  targets?: readonly string[];
+  /** Checks of the hosts before any step (RunOptions.hostPreflight): hosts a command brings in. */
+  hostPreflight?: RunOptions['hostPreflight'];
   /** Hosts the run may go on without when they cannot be reached (RunOptions.mayBeUnreachable). */
   mayBeUnreachable?: readonly string[];
   becomePassword?: string;
@@ -66,6 +70,8 @@ export async function runCommandPlaybook(options: CommandRunOptions): Promise<Ru
       sink: renderer.sink,
       signal: options.signal,
       only: options.only,
+      targets: options.targets,
+      hostPreflight: options.hostPreflight,
       mayBeUnreachable: options.mayBeUnreachable,
       becomePassword: options.becomePassword,
       logFile,

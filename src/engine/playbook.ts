@@ -18,6 +18,8 @@ export const playbookSchema = z.strictObject({
         step: z.string().regex(/^[a-z][a-z0-9-]*$/),
         alias: z.string().optional(),
         hosts: z.union([group, z.array(group).min(1)]),
+        /** Of the groups' hosts, only those the command names (add-node's new hosts), or all but them. */
+        targets: z.enum(['only', 'except']).optional(),
       }),
     )
     .min(1),
@@ -40,13 +42,21 @@ export async function loadPlaybook(name: string, dir = PLAYBOOK_DIR): Promise<Pl
   return parsed.data;
 }
 
-/** The hosts of a step's groups, in inventory order. */
-export function hostsFor(entry: PlaybookEntry, inventory: Inventory, only?: readonly string[]): HostSpec[] {
+/** The hosts of a step's groups, in inventory order; `targets` are the hosts the command names. */
+export function hostsFor(
+  entry: PlaybookEntry,
+  inventory: Inventory,
+  only?: readonly string[],
+  targets: readonly string[] = [],
+): HostSpec[] {
   const groups = Array.isArray(entry.hosts) ? entry.hosts : [entry.hosts];
+  const targeted = (name: string) =>
+    entry.targets === undefined || (entry.targets === 'only') === targets.includes(name);
   return inventory.hosts.filter(
     (h) =>
       (groups.includes('all') || h.roles.some((r: Role) => groups.includes(r))) &&
-      (!only || only.includes(h.name)),
+      (!only || only.includes(h.name)) &&
+      targeted(h.name),
   );
 }
 

@@ -26,6 +26,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Limit the run to these hosts (names). */
   only?: readonly string[];
+  /** The hosts the command names: entries with `targets` run only on them, or on all but them. */
+  targets?: readonly string[];
   /**
    * Go on without hosts that cannot be reached, when every one of them is a worker (the node
    * role alone); they are reported as skipped. Any other connect failure still stops the run.
@@ -56,12 +58,14 @@ interface Planned {
   hosts: HostSpec[];
 }
 
-export function planRun(options: Pick<RunOptions, 'entries' | 'registry' | 'loaded' | 'only'>): Planned[] {
+export function planRun(
+  options: Pick<RunOptions, 'entries' | 'registry' | 'loaded' | 'only' | 'targets'>,
+): Planned[] {
   return options.entries.map((entry) => {
     const step = options.registry.get(entry.step);
     if (!step)
       throw new InputError(`playbook names step '${entry.step}', which does not exist in src/steps/`);
-    return { step, hosts: hostsFor(entry, options.loaded.inventory, options.only) };
+    return { step, hosts: hostsFor(entry, options.loaded.inventory, options.only, options.targets) };
   });
 }
 

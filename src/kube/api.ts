@@ -1,5 +1,6 @@
 import { waitDaemonSetReady } from './daemonset-ready.js';
 import { waitDeploymentReady } from './deployment-ready.js';
+import { cordon, deletePod, evictAll, podsOn, waitPodsGone } from './drain.js';
 import { openKubeHttp, withSignal } from './http.js';
 import { patchNode } from './node-patch.js';
 import { waitNodesReady } from './nodes-ready.js';
@@ -51,6 +52,13 @@ export async function openKubeApi(
       const signal = eitherSignal(options.signal, wait.signal);
       return waitNodesReady(withSignal(http, wait.signal), names, { ...wait, signal });
     },
+    podsOn: (nodes) => podsOn(http, nodes),
+    cordon: (node) => cordon(http, node),
+    evictAll: (pods, evictOptions) =>
+      evictAll(http, pods, { ...evictOptions, signal: eitherSignal(options.signal, evictOptions.signal) }),
+    deletePod: (pod) => deletePod(http, pod),
+    waitPodsGone: (pods, wait) =>
+      waitPodsGone(http, pods, { ...wait, signal: eitherSignal(options.signal, wait.signal) }),
     rawGet: (path, query) => http.send({ method: 'GET', path, ...(query ? { query } : {}) }),
     async close() {
       http.close();

@@ -13,7 +13,7 @@ export interface ObjectRef {
 }
 
 export interface KubeRequest {
-  method: 'GET' | 'PATCH' | 'DELETE';
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   path: string;
   query?: Record<string, string>;
   body?: { contentType: string; text: string };

@@ -1,4 +1,5 @@
 import type { Duplex } from 'node:stream';
+import type { DrainPlan, DrainPod, EvictOptions } from './drain.js';
 
 /** What the Kubernetes API client needs of a host connection: a raw byte pipe to a command run as root. */
 export interface StreamOpener {
@@ -60,6 +61,14 @@ export interface KubeApi {
   waitDaemonSetReady(namespace: string, name: string, options: WaitOptions): Promise<void>;
   waitDeploymentReady(namespace: string, name: string, options: WaitOptions): Promise<void>;
   waitNodesReady(names: string[], options: WaitOptions): Promise<void>;
+  /** The pods bound to the nodes, sorted as a drain treats them. */
+  podsOn(nodes: readonly string[]): Promise<DrainPlan>;
+  /** Marks a node unschedulable; whether it changed. */
+  cordon(node: string): Promise<boolean>;
+  /** Evicts the pods (PodDisruptionBudgets respected, see kube/drain.ts); the pods it deleted with force. */
+  evictAll(pods: readonly DrainPod[], options: EvictOptions): Promise<DrainPod[]>;
+  deletePod(pod: DrainPod): Promise<void>;
+  waitPodsGone(pods: readonly DrainPod[], options: WaitOptions): Promise<void>;
   /** A GET of any path (e.g. /readyz, a pod's proxy): its status and body, whatever the status. */
   rawGet(path: string, query?: Record<string, string>): Promise<{ status: number; body: string }>;
   close(): Promise<void>;

@@ -13,6 +13,22 @@ export function withManagedBlock(current: string, name: string, body: readonly s
   return `${lines.join('\n')}\n`;
 }
 
+/** text without the managed block of that name; every other line stays as it was. */
+export function withoutManagedBlock(current: string, name: string): string {
+  const lines = current.split('\n');
+  const start = lines.indexOf(`# BEGIN kubesmith managed block: ${name}`);
+  const end = start >= 0 ? lines.indexOf(END, start) : -1;
+  if (start >= 0 && end > start) lines.splice(start, end - start + 1);
+  return lines.join('\n');
+}
+
+/** The cluster hosts block's lines: each host's address and name. */
+export function clusterHostsEntries(
+  hosts: readonly { address: string; name: string }[],
+): { address: string; names: string[] }[] {
+  return hosts.map((h) => ({ address: h.address, names: [h.name] }));
+}
+
 /** /etc/hosts with the cluster's hosts in one managed block. */
 export function withHostsBlock(
   current: string,

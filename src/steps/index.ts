@@ -15,12 +15,16 @@ import { etcdRestoreVerify } from './etcd-restore-verify.js';
 import { etcdRetire } from './etcd-retire.js';
 import { etcdSnapshot } from './etcd-snapshot.js';
 import { health } from './health.js';
+import { hostsFile } from './hosts-file.js';
 import { images } from './images.js';
 import { kubeAccess } from './kube-access.js';
 import { kubeMaster } from './kube-master.js';
 import { kubeNode } from './kube-node.js';
 import { kubeNodeConfig } from './kube-node-config.js';
 import { network } from './network.js';
+import { nodeDelete } from './node-delete.js';
+import { nodeDrain } from './node-drain.js';
+import { nodeRetire } from './node-retire.js';
 import { prepare } from './prepare.js';
 import { runtime } from './runtime.js';
 import { userGrant } from './user-grant.js';
@@ -50,6 +54,10 @@ export const STEPS: ReadonlyMap<string, AnyStep> = new Map(
     etcdLeave,
     etcdRetire,
     etcdLeaveInventory,
+    hostsFile,
+    nodeDrain,
+    nodeRetire,
+    nodeDelete,
     certsRead,
     certsReissue,
     certsEtcd,

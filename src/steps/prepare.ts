@@ -5,7 +5,7 @@ import { render } from '../engine/template.js';
 import { FACT_SECTIONS, factsFromSections, type HostFacts } from '../facts.js';
 import { clusterMarker } from '../hostlib/marker.js';
 import { sectionedRead } from '../hostlib/sections.js';
-import { withHostsBlock, withoutSwap } from '../os/files.js';
+import { clusterHostsEntries, withHostsBlock, withoutSwap } from '../os/files.js';
 import {
   moduleCheck,
   moduleProbeScript,
@@ -119,7 +119,7 @@ export const prepare: Step = {
       if (p === 'haproxy') return runsKubelet && needsLocalBalancer(inventory);
       return true;
     });
-    const hostsEntries = inventory.hosts.map((h) => ({ address: h.address, names: [h.name] }));
+    const hostsEntries = clusterHostsEntries(inventory.hosts);
     const fstab = withoutSwap(seen.fstab);
 
     const resources: Resource[] = [

@@ -1,0 +1,66 @@
+import { CONTAINERD_PATHS } from '../components/containerd.js';
+import { K8S_DIR, K8S_PATHS, unitPath } from '../components/kubernetes/paths.js';
+import { CLUSTER_MARKER } from '../hostlib/marker.js';
+import type { Inventory } from '../inventory/schema.js';
+
+/**
+ * Everything setup puts on a worker, as del-node (and destroy) take it away again: the units,
+ * the files and directories, where pods leave mounts, the network interfaces and the iptables
+ * chains the CNI plugin and kube-proxy create. The e2e test checks a removed host against it.
+ */
+export const NODE_UNITS = ['kubelet', 'kube-proxy', 'haproxy', 'containerd'] as const;
+
+/** Processes that must be gone once the units are stopped (the runtime's shims included). */
+export const NODE_PROCESSES = ['kubelet', 'kube-proxy', 'haproxy', 'containerd', 'containerd-shim-runc-v2'];
+
+export const MOUNT_PREFIXES = ['/var/lib/kubelet', '/var/lib/containerd', '/run/containerd', '/run/netns'];
+
+/** Interfaces by name; veths of pods go with their network namespaces. */
+export const NODE_INTERFACES = [
+  'cni0',
+  'flannel.1',
+  'flannel-v6.1',
+  'flannel-wg',
+  'kube-ipvs0',
+  'nodelocaldns',
+  'vxlan.calico',
+  'vxlan-v6.calico',
+];
+export const INTERFACE_PREFIXES = ['cali'];
+
+export const CHAIN_PREFIXES = ['KUBE-', 'FLANNEL-', 'CNI-', 'cali-'];
+
+/** prepare's own configuration files (the OS settings they hold end with them at the next boot). */
+export const PREPARE_FILES = [
+  '/etc/sysctl.d/95-kubesmith.conf',
+  '/etc/modules-load.d/kubesmith.conf',
+  '/etc/systemd/journald.conf.d/95-kubesmith.conf',
+  '/etc/security/limits.d/95-kubesmith.conf',
+];
+
+/** Files and directories removed from a worker, in no particular order. */
+export function nodePaths(inv: Inventory): string[] {
+  return [
+    ...['kubelet', 'kube-proxy'].map(unitPath),
+    CONTAINERD_PATHS.unit,
+    '/etc/systemd/system/haproxy.service.d',
+    K8S_PATHS.haproxyConfig,
+    K8S_DIR,
+    '/var/lib/kubelet',
+    '/var/lib/kube-proxy',
+    '/etc/containerd',
+    CONTAINERD_PATHS.crictl,
+    '/var/lib/containerd',
+    '/run/containerd',
+    '/opt/cni',
+    '/etc/cni',
+    '/var/lib/cni',
+    '/run/flannel',
+    '/var/log/pods',
+    '/var/log/containers',
+    '/var/lib/kubesmith',
+    inv.artifacts.binDir,
+    CLUSTER_MARKER.slice(0, CLUSTER_MARKER.lastIndexOf('/')),
+    ...PREPARE_FILES,
+  ];
+}

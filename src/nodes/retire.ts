@@ -1,0 +1,104 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { sectionedRead } from '../hostlib/sections.js';
+import { withoutChains } from '../os/iptables.js';
+import { sh } from '../transport/quote.js';
+import {
+  CHAIN_PREFIXES,
+  INTERFACE_PREFIXES,
+  MOUNT_PREFIXES,
+  NODE_INTERFACES,
+  NODE_UNITS,
+} from './footprint.js';
+
+const POD_STOP_TIMEOUT = '30s';
+
+/**
+ * Stops what runs on a worker, in order: kubelet (nothing restarts pods), the pods through the
+ * CRI (so the CNI plugin releases their addresses), whatever is left in kubepods.slice, the
+ * runtime's shims (KillMode=process leaves them running), then containerd and the balancer.
+ */
+export function stopNodeScript(): string {
+  const stopUnit = (unit: string) =>
+    sh`if systemctl cat ${`${unit}.service`} >/dev/null 2>&1; then systemctl disable --now ${unit} || exit 1; fi`;
+  return [
+    stopUnit('kubelet'),
+    stopUnit('kube-proxy'),
+    sh`if command -v crictl >/dev/null && [ -S /run/containerd/containerd.sock ]; then
+  pods=$(crictl --timeout ${POD_STOP_TIMEOUT} pods -q) || pods=''
+  for p in $pods; do crictl --timeout ${POD_STOP_TIMEOUT} stopp "$p" >/dev/null || true; crictl rmp -f "$p" >/dev/null || true; done
+fi`,
+    'systemctl stop kubepods.slice 2>/dev/null || true',
+    'systemctl kill -s KILL containerd.service 2>/dev/null || true',
+    stopUnit('containerd'),
+    stopUnit('haproxy'),
+  ].join('\n');
+}
+
+/** Exits 0 when no unit of a worker is active or enabled: nothing left to stop. */
+export function nodeStoppedCheck(): string {
+  return sh`for u in ${[...NODE_UNITS]}; do systemctl is-active -q "$u" && exit 1; systemctl is-enabled -q "$u" 2>/dev/null && exit 1; done; exit 0`;
+}
+
+export const leftoverRead = sectionedRead([
+  ['mounts', 'findmnt -J -l -o TARGET'],
+  ['links', 'ip -j link show'],
+  ['ipv4', 'iptables-save 2>/dev/null || true'],
+  ['ipv6', 'ip6tables-save 2>/dev/null || true'],
+]);
+
+const mountsSchema = z.object({ filesystems: z.array(z.object({ target: z.string() })) });
+const linksSchema = z.array(z.object({ ifname: z.string() }).loose());
+
+export interface Leftovers {
+  /** Deepest first, so each can be unmounted. */
+  mounts: string[];
+  links: string[];
+  /** iptables-save text without our chains, per family, where it had any. */
+  rules: { tool: 'iptables-restore' | 'ip6tables-restore'; text: string; removed: number }[];
+}
+
+const under = (path: string, prefix: string) => path === prefix || path.startsWith(`${prefix}/`);
+
+/** What the read shows is still there of a worker once its services stopped. */
+export function leftovers(sections: Map<string, string>): Leftovers {
+  const mounts = mountsSchema
+    .parse(JSON.parse(sections.get('mounts') || '{"filesystems":[]}'))
+    .filesystems.map((f) => f.target)
+    .filter((t) => MOUNT_PREFIXES.some((p) => under(t, p)))
+    .sort((a, b) => b.length - a.length);
+  const links = linksSchema
+    .parse(JSON.parse(sections.get('links') || '[]'))
+    .map((l) => l.ifname)
+    .filter((n) => NODE_INTERFACES.includes(n) || INTERFACE_PREFIXES.some((p) => n.startsWith(p)));
+  const rules = (
+    [
+      ['iptables-restore', sections.get('ipv4') ?? ''],
+      ['ip6tables-restore', sections.get('ipv6') ?? ''],
+    ] as const
+  )
+    .map(([tool, save]) => ({ tool, ...withoutChains(save, CHAIN_PREFIXES) }))
+    .filter((r) => r.removed > 0);
+  return { mounts, links, rules };
+}
+
+/** Feeds a ruleset to iptables-restore through a here-document whose end marker no rule can contain. */
+export function restoreScript(tool: string, text: string): string {
+  const end = `KUBESMITH_RULES_${randomBytes(8).toString('hex')}`;
+  return `${tool} <<'${end}'\n${text.endsWith('\n') ? text : `${text}\n`}${end}`;
+}
+
+/** Removes the paths, and the links in linkDir that point into binDir. */
+export function removeFilesScript(paths: readonly string[], linkDir: string, binDir: string): string {
+  return [
+    sh`find ${linkDir} -maxdepth 1 -type l -lname ${`${binDir}/*`} -delete`,
+    sh`rm -rf -- ${[...paths]}`,
+    'systemctl daemon-reload',
+    'systemctl reset-failed 2>/dev/null || true',
+  ].join('\n');
+}
+
+/** Exits 0 when none of the paths exists (and no link into binDir is left). */
+export function filesGoneCheck(paths: readonly string[], linkDir: string, binDir: string): string {
+  return sh`for p in ${[...paths]}; do [ -e "$p" ] || [ -L "$p" ] && exit 1; done; [ -z "$(find ${linkDir} -maxdepth 1 -type l -lname ${`${binDir}/*`})" ]`;
+}
