@@ -1,5 +1,7 @@
 import { posix } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
+import { compressedArtifact, compressedDir } from '../artifacts/compress.js';
+import { cacheDir } from '../home.js';
 import { sh } from '../transport/quote.js';
 import type { SshConnection } from '../transport/ssh.js';
 import { markPendingShell } from './pending.js';
@@ -9,6 +11,7 @@ import {
   type Observed,
   parsePending,
   parseProbe,
+  parseTools,
   probeScript,
   recordLine,
 } from './probe.js';
@@ -96,6 +99,8 @@ export function leftoversShell(resources: readonly Resource[]): string | undefin
 export interface ApplyOptions {
   dryRun: boolean;
   signal?: AbortSignal;
+  /** Where compressed copies of binaries are cached (default: the download cache's compressed/). */
+  compressedDir?: string;
 }
 
 async function fileDiff(
@@ -195,7 +200,9 @@ export async function applyResources(
         ? [sh`mkdir -p $(dirname ${r.path}) && ln -sfn ${r.target} ${r.path} || exit 1`]
         : [],
     );
-    installs.push(...(await stageFiles(conn, changes, signal)));
+    const gzip = parseTools(probe.stdout).has('gzip');
+    const packDir = gzip ? (options.compressedDir ?? compressedDir(cacheDir())) : undefined;
+    installs.push(...(await stageFiles(conn, changes, packDir, signal)));
     if (installs.length) {
       // Restarts owed are recorded before any file moves, and cleared once done (pending.ts).
       const markers = pendingMarkers(services);
@@ -214,12 +221,14 @@ export async function applyResources(
 const PARALLEL_UPLOADS = 4;
 
 /**
- * Streams the changed large files (a few at a time) and returns the shell that installs every
- * changed file: small ones travel inside that script, base64-encoded, so they cost no round trip.
+ * Streams the changed large files (a few at a time; gzipped when packDir is given, i.e. the host
+ * has gzip) and returns the shell that installs every changed file: small ones travel inside that
+ * script, base64-encoded, so they cost no round trip.
  */
 async function stageFiles(
   conn: SshConnection,
   changes: readonly PlannedChange[],
+  packDir: string | undefined,
   signal?: AbortSignal,
 ): Promise<string[]> {
   const files = changes.flatMap(({ resource: r }) => (r.kind === 'file' ? [r] : []));
@@ -228,8 +237,10 @@ async function stageFiles(
   for (let next = 0; next < large.length; next += PARALLEL_UPLOADS) {
     await Promise.all(
       large.slice(next, next + PARALLEL_UPLOADS).map(async (r) => {
-        const { localPath } = r.content as { localPath: string };
-        staged.set(r.path, await conn.stage({ localPath }, r.path, signal));
+        const { localPath, sha256 } = r.content as { localPath: string; sha256: string };
+        const packed = packDir ? await packedCopy(localPath, sha256, packDir) : undefined;
+        const source = packed ? { gzipPath: packed.path, contentSha256: sha256 } : { localPath };
+        staged.set(r.path, await conn.stage(source, r.path, signal));
       }),
     );
   }
@@ -239,6 +250,14 @@ async function stageFiles(
       return `${conn.installCommand(stagedPath, r.path, r)}\n${recordLine(r.path, contentSha256(r.content))}`;
     return conn.inlineInstall(Buffer.from(r.content as string | Buffer), r.path, r);
   });
+}
+
+/**
+ * The cached gzip of a binary, or undefined to send it as it is: when it does not compress well,
+ * or the cache cannot be written (full disk, read-only home); the host checks the result either way.
+ */
+async function packedCopy(localPath: string, sha256: string, dir: string) {
+  return compressedArtifact(localPath, sha256, dir).catch(() => undefined);
 }
 
 /** One apply in progress: what was asked, what the probe saw, what changed so far. */

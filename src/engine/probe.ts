@@ -61,6 +61,9 @@ export function probeScript(resources: readonly Resource[]): string {
   lines.push('echo @@sha');
   if (small.length) lines.push(sh`sha256sum ${small} 2>/dev/null`);
   if (large.length) lines.push(largeFilesScript(large));
+  // Which decompressors the host has: binaries are sent compressed when it can unpack them.
+  if (large.length)
+    lines.push('echo @@tools', 'for t in gzip zstd; do command -v $t >/dev/null 2>&1 && echo $t; done');
   lines.push('echo @@units');
   if (units.length)
     lines.push(sh`systemctl show -p Id -p LoadState -p ActiveState -p UnitFileState ${units} 2>/dev/null`);
@@ -94,6 +97,7 @@ interface ProbeSections {
   units: Map<string, Map<string, string>>;
   guards: Map<number, string>;
   pending: Set<string>;
+  tools: Set<string>;
 }
 
 function sections(stdout: string): ProbeSections {
@@ -103,6 +107,7 @@ function sections(stdout: string): ProbeSections {
     units: new Map(),
     guards: new Map(),
     pending: new Set(),
+    tools: new Set(),
   };
   let section = '';
   let unit = new Map<string, string>();
@@ -127,6 +132,8 @@ function sections(stdout: string): ProbeSections {
       } else unit.set(key, value);
     } else if (section === 'pending') {
       if (line.trim()) seen.pending.add(line.trim());
+    } else if (section === 'tools') {
+      if (line.trim()) seen.tools.add(line.trim());
     } else if (section === 'guards') {
       const [index, state] = line.split(' ');
       if (state) seen.guards.set(Number(index), state);
@@ -138,6 +145,11 @@ function sections(stdout: string): ProbeSections {
 /** The pending-restart markers the probe found (see pending.ts). */
 export function parsePending(stdout: string): Set<string> {
   return sections(stdout).pending;
+}
+
+/** The decompressors the probe found on the host (only asked when there are binaries to send). */
+export function parseTools(stdout: string): Set<string> {
+  return sections(stdout).tools;
 }
 
 export function parseProbe(stdout: string, resources: readonly Resource[]): Observed[] {

@@ -1,8 +1,7 @@
-import { createHash, type Hash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { posix } from 'node:path';
-import { type Duplex, Readable, Transform, type Writable } from 'node:stream';
+import { type Duplex, Readable, type Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type ssh2 from 'ssh2';
 import type { ClientChannel, ConnectConfig } from 'ssh2';
@@ -14,6 +13,14 @@ import { BastionPool } from './bastion.js';
 import { classify, connectClient } from './connect.js';
 import type { HostKeyPolicy, KnownHosts } from './known-hosts.js';
 import { type Argv, commandLine, sh } from './quote.js';
+import {
+  hashedFile,
+  isGzipSource,
+  receiveShell,
+  type StageSource,
+  stagedName,
+  verifyShell,
+} from './staging.js';
 import { type SudoHandshake, sudoHandshake, sudoMarkers, sudoWithPassword } from './sudo.js';
 
 /** How long a command may run unless told otherwise: long enough for a package install or a large upload. */
@@ -334,13 +341,19 @@ export class SshConnection {
   /**
    * Streams content to a temporary name beside dest, written as root through the exec channel
    * (no SFTP: one stream, sudo-capable, and cheaper per byte than SFTP's request/response packets).
+   * A gzip source is decompressed on the host as it arrives; either way the result is checked
+   * against the content's sha256 by installCommand before it is moved into place.
    */
-  async stage(source: Buffer | { localPath: string }, dest: string, signal?: AbortSignal): Promise<string> {
-    const staged = this.stagedName(dest);
+  async stage(source: StageSource, dest: string, signal?: AbortSignal): Promise<string> {
+    const staged = stagedName(dest);
+    const gzip = isGzipSource(source);
     const hash = createHash('sha256');
-    const stdin = Buffer.isBuffer(source) ? source : hashedFile(source.localPath, hash);
+    let stdin: Buffer | Readable;
+    if (Buffer.isBuffer(source)) stdin = source;
+    else if (isGzipSource(source)) stdin = createReadStream(source.gzipPath, { highWaterMark: 1 << 20 });
+    else stdin = hashedFile(source.localPath, hash);
     if (Buffer.isBuffer(source)) hash.update(source);
-    const result = await this.exec(['sh', '-c', sh`umask 077 && cat > ${staged}`], { stdin, signal });
+    const result = await this.exec(['sh', '-c', receiveShell(staged, gzip)], { stdin, signal });
     if (result.exitCode !== 0) {
       throw new SshError(
         this.target.name,
@@ -349,10 +362,12 @@ export class SshConnection {
         'check that the parent directory exists and the disk has space',
       );
     }
-    this.sentSha256.set(staged, hash.digest('hex'));
+    this.sentSha256.set(staged, isGzipSource(source) ? source.contentSha256 : hash.digest('hex'));
     // Sized before adding: `total += await size()` would read the total before the await and
-    // lose the bytes of uploads that finish meanwhile.
-    const size = Buffer.isBuffer(source) ? source.length : (await stat(source.localPath)).size;
+    // lose the bytes of uploads that finish meanwhile. Bytes on the wire: the gzip's, when gzipped.
+    const size = Buffer.isBuffer(source)
+      ? source.length
+      : (await stat(isGzipSource(source) ? source.gzipPath : source.localPath)).size;
     this.stats.bytesUploaded += size;
     return staged;
   }
@@ -378,7 +393,7 @@ export class SshConnection {
    * into place: files ride inside the install script instead of costing a round trip each.
    */
   inlineInstall(content: Buffer, dest: string, options: UploadOptions = {}): string {
-    const staged = this.stagedName(dest);
+    const staged = stagedName(dest);
     const encoded = content.toString('base64').replace(/.{1,76}/g, '$&\n');
     this.stats.bytesUploaded += content.length;
     this.sentSha256.set(staged, createHash('sha256').update(content).digest('hex'));
@@ -389,19 +404,8 @@ export class SshConnection {
     ].join('\n');
   }
 
-  private stagedName(dest: string): string {
-    return posix.join(
-      posix.dirname(dest),
-      `.${posix.basename(dest)}.kubesmith-${randomBytes(6).toString('hex')}`,
-    );
-  }
-
   /** Writes one file atomically: streamed beside dest, then mode, owner and rename in one command. */
-  async upload(
-    source: Buffer | { localPath: string },
-    dest: string,
-    options: UploadOptions = {},
-  ): Promise<void> {
+  async upload(source: StageSource, dest: string, options: UploadOptions = {}): Promise<void> {
     const staged = await this.stage(source, dest, options.signal);
     await this.run(['sh', '-c', this.installCommand(staged, dest, options)], { signal: options.signal });
   }
@@ -410,24 +414,4 @@ export class SshConnection {
     this.client.end();
     this.releaseBastion();
   }
-}
-
-/** A local file as a stream that hashes exactly what is read from it (and so sent). */
-function hashedFile(path: string, hash: Hash): Readable {
-  const file = createReadStream(path, { highWaterMark: 1 << 20 });
-  const hashing = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      hash.update(chunk);
-      done(null, chunk);
-    },
-  });
-  file.once('error', (error) => hashing.destroy(error));
-  hashing.once('close', () => file.destroy());
-  return file.pipe(hashing);
-}
-
-/** Shell that fails (and removes the staged file) unless it holds exactly the bytes that were sent. */
-function verifyShell(staged: string, dest: string, sha256: string): string {
-  const refused = `kubesmith: ${dest}: the uploaded file's sha256 differs from what was sent; not installed`;
-  return sh`{ [ "$(sha256sum < ${staged} | cut -d ' ' -f 1)" = ${sha256} ] || { rm -f ${staged}; echo ${refused} >&2; false; }; }`;
 }

@@ -4,6 +4,7 @@ import {
   readdirSync,
   readFileSync,
   readlinkSync,
+  rmSync,
   statSync,
   utimesSync,
   writeFileSync,
@@ -64,7 +65,10 @@ describe.skipIf(unavailable)('applyResources: one probe, only what differs (real
 
   const apply = async () => {
     const before = { ...conn.stats };
-    const results = await applyResources(conn, resources, { dryRun: false });
+    const results = await applyResources(conn, resources, {
+      dryRun: false,
+      compressedDir: join(sshd.dir, 'compressed'),
+    });
     return {
       changed: results.filter((r) => r.status === 'changed').map((r) => r.target),
       commands: conn.stats.commands - before.commands,
@@ -87,6 +91,26 @@ describe.skipIf(unavailable)('applyResources: one probe, only what differs (real
 
     const second = await apply();
     expect(second).toEqual({ changed: [], commands: 1, bytes: 0 });
+  });
+
+  it('sends a binary that compresses as gzip, installs exactly its bytes, and a re-run sends nothing', async () => {
+    const content = Buffer.from('a Go binary compresses about threefold\n'.repeat(100_000));
+    const localPath = join(sshd.dir, 'packed.bin');
+    writeFileSync(localPath, content);
+    const sha256 = createHash('sha256').update(content).digest('hex');
+    const packedTool = join(dir, 'bin', 'packed');
+    resources.push({ kind: 'file', path: packedTool, content: { localPath, sha256 }, mode: 0o755 });
+    try {
+      const first = await apply();
+      expect(first.changed).toEqual([packedTool]);
+      expect(first.bytes).toBeLessThan(content.length / 3);
+      expect(readFileSync(packedTool).equals(content)).toBe(true);
+      expect(readdirSync(join(dir, 'bin')).sort()).toEqual(['other', 'packed', 'tool']);
+      expect(await apply()).toEqual({ changed: [], commands: 1, bytes: 0 });
+    } finally {
+      resources.pop();
+      rmSync(packedTool, { force: true });
+    }
   });
 
   it('re-hashes a binary whose mtime moved and leaves it alone when the content is the same', async () => {
