@@ -1,81 +1,79 @@
 /**
- * npm run bench: times `setup all` cold and warm on 3 and 10 lab machines and counts remote
- * commands per host per step. Needs root (the lab). Prints one JSON summary.
+ * npm run bench: every figure of issue 13 beside its floor measured in the same run, with its
+ * target and pass/fail, as JSON (medians of BENCH_RUNS runs, default 3). Needs root and the lab;
+ * holds the shared lab lock (/tmp/kubesmith-lab.lock) for the whole run and tears its lab down.
  */
-import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import { execa } from 'execa';
+import { connectPhases } from './connect.js';
+import { environment } from './environment.js';
+import { measureFloors } from './floors.js';
+import { labAccess } from './lab-hosts.js';
+import { closingNote, figures } from './report.js';
+import { labDown, labUp } from './run.js';
+import { type Cold, coldRun, noOpRuns, restoreRuns } from './scenarios.js';
+import { median, repeat, round } from './stats.js';
 
-const CLI = join(import.meta.dirname, '..', 'dist', 'cli.js');
-const LAB = 'bench';
-const env = { KUBESMITH_HOME: process.env.KUBESMITH_HOME ?? '/var/tmp/kubesmith-bench', CI: 'true' };
+const LOCK = '/tmp/kubesmith-lab.lock';
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+/** Runs of the 10-machine cold setup (slow on a small machine); 0 leaves that figure out. */
+const MANY_RUNS = Number(process.env.BENCH_MANY_RUNS ?? RUNS);
 
-async function kubesmith(...args: string[]) {
-  const started = performance.now();
-  const result = await execa('node', [CLI, ...args], { env, reject: false });
-  if (result.exitCode !== 0)
-    throw new Error(`kubesmith ${args.join(' ')} failed:\n${result.stdout}\n${result.stderr}`);
-  return { stdout: result.stdout, ms: Math.round(performance.now() - started) };
-}
-
-interface RunEnd {
-  type: 'run-end';
-  durationMs: number;
-  summary: { changed: number; hosts: { commands: number; bytesUploaded: number }[] };
-}
-
-/** Busy and total CPU seconds of the whole machine so far (lab machines share its cores). */
-function cpuSeconds(): { busy: number; total: number } {
-  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const total = fields.reduce((a, b) => a + b, 0);
-  const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
-  return { busy: (total - idle) / 100, total: total / 100 };
-}
-
-async function setup() {
-  const before = cpuSeconds();
-  const { stdout, ms } = await kubesmith('setup', LAB, 'all', '--output', 'json');
-  const after = cpuSeconds();
-  const busy = after.busy - before.busy;
-  const events = stdout
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as { type: string });
-  const steps = events.filter((e) => e.type === 'step-start').length;
-  const end = events.find((e): e is RunEnd => e.type === 'run-end')!;
-  const perHostPerStep = end.summary.hosts.map((h) => (h.commands - 1) / steps);
+/** The median run by wall clock (its other figures belong to that same run). */
+function medianRun(runs: Cold[]): Cold & { allWallS: number[] } {
+  const sorted = [...runs].sort((a, b) => a.wallS - b.wallS);
   return {
-    wallMs: ms,
-    engineMs: end.durationMs,
-    machineCpuBusySeconds: Number(busy.toFixed(1)),
-    machineCpuUtilization: Number((busy / (after.total - before.total)).toFixed(2)),
-    changed: end.summary.changed,
-    bytesUploaded: end.summary.hosts.reduce((n, h) => n + h.bytesUploaded, 0),
-    maxCommandsPerHostPerStep: Math.max(...perHostPerStep),
+    ...sorted[Math.floor((sorted.length - 1) / 2)]!,
+    wallS: round(median(runs.map((r) => r.wallS))),
+    allWallS: runs.map((r) => r.wallS),
   };
 }
 
-async function main() {
-  const results: Record<string, unknown> = {};
-  for (const count of [3, 10]) {
-    await kubesmith('lab', 'down', '--name', LAB);
-    const up = await kubesmith('lab', 'up', String(count), '--name', LAB);
-    const cold = await setup();
-    const warm = await setup();
-    results[`machines_${count}`] = { labUpMs: up.ms, cold, warm };
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('the bench needs root (the lab boots machines)');
+  if (!process.env.BENCH_LOCKED) {
+    // One lab user at a time on this machine: the whole bench runs under the shared lock.
+    const self = await execa(
+      'flock',
+      [LOCK, process.execPath, ...process.execArgv, ...process.argv.slice(1)],
+      {
+        env: { BENCH_LOCKED: '1' },
+        stdio: 'inherit',
+        reject: false,
+      },
+    );
+    process.exitCode = self.exitCode ?? 1;
+    return;
   }
-  await kubesmith('lab', 'down', '--name', LAB);
-  type Cold = { cold: { wallMs: number; machineCpuBusySeconds: number } };
-  const three = results.machines_3 as Cold;
-  const ten = results.machines_10 as Cold;
-  results.cores = availableParallelism();
-  results.coldRatio10to3 = Number((ten.cold.wallMs / three.cold.wallMs).toFixed(2));
-  // The lab's machines run on the deploy machine's own cores: the work grows with the machine count.
-  results.coldCpuRatio10to3 = Number(
-    (ten.cold.machineCpuBusySeconds / three.cold.machineCpuBusySeconds).toFixed(2),
-  );
-  process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+  const before = await environment();
+  try {
+    await labUp(3);
+    const access = labAccess();
+    const floors = await measureFloors(access, access.bundleDir, RUNS);
+    const connect = await connectPhases(access, RUNS);
+    const colds = await repeat(RUNS, () => coldRun(3));
+    const cold3 = medianRun(colds);
+    // The last cold run's cluster is still up: re-runs and restores use it.
+    const noOp = await noOpRuns('03', RUNS);
+    const restore = await restoreRuns(RUNS);
+    const cold10 = MANY_RUNS > 0 ? medianRun(await repeat(MANY_RUNS, () => coldRun(10))) : undefined;
+    const list = figures({ floors, cold3, noOp, restoreS: restore.wallS, cold10 });
+    const result = {
+      runs: RUNS,
+      manyRuns: MANY_RUNS,
+      environment: { before, after: await environment() },
+      floors,
+      connectPhases: connect,
+      cold3,
+      noOp,
+      restore,
+      ...(cold10 ? { cold10 } : {}),
+      figures: list,
+      note: closingNote(list),
+    };
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  } finally {
+    await labDown().catch(() => undefined);
+  }
 }
 
 main().catch((error: unknown) => {

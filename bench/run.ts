@@ -1,0 +1,97 @@
+/**
+ * One kubesmith invocation as the bench sees it: wall clock, the deploy process's CPU seconds
+ * (from /usr/bin/time), and the JSON events of --output json.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+
+export const CLI = join(import.meta.dirname, '..', 'dist', 'cli.js');
+export const HOME = process.env.KUBESMITH_HOME ?? '/var/tmp/kubesmith-bench';
+export const LAB = 'bench';
+const env = { KUBESMITH_HOME: HOME, CI: 'true' };
+
+export interface Invocation {
+  wallS: number;
+  /** User + system CPU seconds of the kubesmith process. */
+  cpuS: number;
+  stdout: string;
+}
+
+export interface HostEnd {
+  host: string;
+  commands: number;
+  bytesUploaded: number;
+}
+
+export interface Events {
+  steps: number;
+  durationMs: number;
+  changed: number;
+  hosts: HostEnd[];
+  /** Connect (handshake, sudo check, facts) per host, in ms. */
+  connectMs: Map<string, number>;
+}
+
+/** Runs `node dist/cli.js args` under /usr/bin/time; throws with its output unless it exits 0. */
+export async function kubesmith(...args: string[]): Promise<Invocation> {
+  const dir = mkdtempSync(join(tmpdir(), 'ks-bench-'));
+  const timing = join(dir, 'time');
+  try {
+    const started = performance.now();
+    const result = await execa('/usr/bin/time', ['-o', timing, '-f', '%U %S', 'node', CLI, ...args], {
+      env,
+      reject: false,
+    });
+    const wallS = (performance.now() - started) / 1000;
+    if (result.exitCode !== 0)
+      throw new Error(
+        `kubesmith ${args.join(' ')} exited ${result.exitCode}:\n${result.stdout}\n${result.stderr}`,
+      );
+    const [user = 0, system = 0] = readFileSync(timing, 'utf8')
+      .trim()
+      .split('\n')
+      .pop()!
+      .split(' ')
+      .map(Number);
+    return { wallS, cpuS: user + system, stdout: result.stdout };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** `setup <lab> <step> --output json`, with its events read. */
+export async function setup(step: string): Promise<Invocation & { events: Events }> {
+  const run = await kubesmith('setup', LAB, step, '--output', 'json');
+  return { ...run, events: parseEvents(run.stdout) };
+}
+
+export function parseEvents(stdout: string): Events {
+  const events = stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { type: string } & Record<string, unknown>);
+  const end = events.find((e) => e.type === 'run-end') as
+    | { durationMs: number; summary: { changed: number; hosts: HostEnd[] } }
+    | undefined;
+  if (!end) throw new Error('no run-end event in the JSON output');
+  const connectMs = new Map<string, number>();
+  for (const e of events) if (e.type === 'connect') connectMs.set(String(e.host), Number(e.durationMs));
+  return {
+    steps: events.filter((e) => e.type === 'step-start').length,
+    durationMs: end.durationMs,
+    changed: end.summary.changed,
+    hosts: end.summary.hosts,
+    connectMs,
+  };
+}
+
+export async function labUp(count: number): Promise<Invocation> {
+  await kubesmith('lab', 'down', '--name', LAB);
+  return kubesmith('lab', 'up', String(count), '--name', LAB);
+}
+
+export async function labDown(): Promise<void> {
+  await kubesmith('lab', 'down', '--name', LAB);
+}
