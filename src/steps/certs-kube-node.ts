@@ -6,9 +6,11 @@ import { kubeNode } from './kube-node.js';
 
 const HEALTH_TIMEOUT_SECONDS = 90;
 
+// Plain HTTP on 127.0.0.1: no TLS options, only (curl needs some words here) no proxy.
+const LOCAL = ['--noproxy', '127.0.0.1'];
 export const NODE_ENDPOINTS: HealthEndpoint[] = [
-  { service: 'kubelet', url: 'http://127.0.0.1:10248/healthz', tls: [] },
-  { service: 'kube-proxy', url: KUBE_PROXY_HEALTHZ, tls: [] },
+  { service: 'kubelet', url: 'http://127.0.0.1:10248/healthz', tls: LOCAL },
+  { service: 'kube-proxy', url: KUBE_PROXY_HEALTHZ, tls: LOCAL },
 ];
 
 /** Waits until this host's kubelet and kube-proxy answer their health endpoints. */
