@@ -8,7 +8,7 @@ const day = (date: Date) => date.toISOString().slice(0, 10);
 
 /** `until 2026-12-29 (30 days left)`, or `expired 2026-11-01`. */
 export function validity(notAfter: Date, now = Date.now()): string {
-  const left = Math.floor((notAfter.getTime() - now) / DAY_MS);
+  const left = Math.round((notAfter.getTime() - now) / DAY_MS);
   return notAfter.getTime() <= now
     ? `expired ${day(notAfter)}`
     : `until ${day(notAfter)} (${left} days left)`;
