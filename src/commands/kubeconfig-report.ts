@@ -17,22 +17,43 @@ export function validity(notAfter: Date, now = Date.now()): string {
 const access = (bindings: readonly UserBinding[]) =>
   bindings.map((b) => `${b.role} in ${b.namespace ?? 'the cluster'}`).join(', ') || 'none (revoked)';
 
-/** kubeconfig --list: one row per user, from the API's bindings and this machine's certificates. */
-export function formatUserList(data: UserAccess, records: readonly UserRecord[], now = Date.now()): string {
+/** A user kubesmith issued, as --list shows it (and prints it with -o json). */
+export interface IssuedUser {
+  user: string;
+  groups: string[];
+  bindings: UserBinding[];
+  /** When its certificate recorded here expires; undefined when it was issued from another machine. */
+  certificateExpires?: Date;
+  /** Whether its kubeconfig (the key) is still here: --revoke removes it. */
+  hasKubeconfig: boolean;
+}
+
+/** The users the API's bindings and this machine's certificates name, by user. */
+export function issuedUsers(data: UserAccess, records: readonly UserRecord[]): IssuedUser[] {
   const users = [...new Set([...records.map((r) => r.user), ...data.bindings.map((b) => b.user)])].sort();
+  return users.map((user) => {
+    const record = records.find((r) => r.user === user);
+    return {
+      user,
+      groups: record?.groups ?? [],
+      bindings: data.bindings.filter((b) => b.user === user),
+      ...(record ? { certificateExpires: record.notAfter } : {}),
+      hasKubeconfig: record?.hasKubeconfig ?? false,
+    };
+  });
+}
+
+/** kubeconfig --list: one row per user, from the API's bindings and this machine's certificates. */
+export function formatUserList(users: readonly IssuedUser[], now = Date.now()): string {
   if (users.length === 0)
     return 'no users issued by kubesmith; issue one with: kubesmith kubeconfig CLUSTER --user NAME --role view';
-  const rows = users.map((user) => {
-    const record = records.find((r) => r.user === user);
-    const kubeconfig = !record ? '-' : record.hasKubeconfig ? `users/${user}.kubeconfig` : 'removed';
-    return [
-      user,
-      record?.groups.join(',') || '-',
-      access(data.bindings.filter((b) => b.user === user)),
-      record ? validity(record.notAfter, now) : 'not issued from this machine',
-      kubeconfig,
-    ];
-  });
+  const rows = users.map((u) => [
+    u.user,
+    u.groups.join(',') || '-',
+    access(u.bindings),
+    u.certificateExpires ? validity(u.certificateExpires, now) : 'not issued from this machine',
+    u.hasKubeconfig ? `users/${u.user}.kubeconfig` : u.certificateExpires ? 'removed' : '-',
+  ]);
   return formatTable(['USER', 'GROUPS', 'ACCESS', 'CERTIFICATE', 'KUBECONFIG'], rows);
 }
 

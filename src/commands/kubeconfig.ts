@@ -11,7 +11,13 @@ import { ttyRenderer } from '../render/tty.js';
 import { becomePassword, confirm, globals, interruptSignal, say } from './cli-helpers.js';
 import { type Cluster, openCluster } from './context.js';
 import { DEFAULT_DAYS, type KubeconfigOptions, kubeconfigAction, MAX_DAYS } from './kubeconfig-input.js';
-import { formatGrant, formatRevokePlan, formatRevokeResult, formatUserList } from './kubeconfig-report.js';
+import {
+  formatGrant,
+  formatRevokePlan,
+  formatRevokeResult,
+  formatUserList,
+  issuedUsers,
+} from './kubeconfig-report.js';
 import { grantUser, readUserAccess, revokeUser } from './kubeconfig-users.js';
 
 /** Where the runs' progress goes: stderr (stdout carries the kubeconfig, its path or the list), or JSON lines. */
@@ -76,7 +82,10 @@ async function runKubeconfig(
   }
   if (action.kind === 'list') {
     const { access, records } = await readUserAccess(cluster, undefined, run);
-    process.stdout.write(`${formatUserList(access, records)}\n`);
+    const users = issuedUsers(access, records);
+    if (globals(cmd).output === 'json')
+      process.stdout.write(`${JSON.stringify({ type: 'result', users })}\n`);
+    else process.stdout.write(`${formatUserList(users)}\n`);
     return;
   }
   const { user } = action;

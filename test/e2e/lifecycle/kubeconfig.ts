@@ -166,6 +166,17 @@ export function kubeconfigUserTests(lab: string, shell: ReturnType<typeof labShe
     expect(run.stdout).toMatch(
       /^jane +- +edit in dev +until \d{4}-\d\d-\d\d \((29|30) days left\) +users\/jane\.kubeconfig$/m,
     );
+    const json = await kubesmith('kubeconfig', lab, '--list', '--output', 'json');
+    expect(json.exitCode, json.all).toBe(0);
+    const result = json.stdout
+      .split('\n')
+      .map((line) => JSON.parse(line))
+      .find((event) => event.type === 'result');
+    expect(result.users.find((u: { user: string }) => u.user === USER)).toMatchObject({
+      groups: [],
+      bindings: [{ kind: 'RoleBinding', namespace: NAMESPACE, role: 'edit' }],
+      hasKubeconfig: true,
+    });
   });
 
   it('kubeconfig --revoke shows its plan, asks (refused without a terminal), then with --yes the user is forbidden', async () => {

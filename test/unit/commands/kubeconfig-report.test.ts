@@ -4,6 +4,7 @@ import {
   formatRevokePlan,
   formatRevokeResult,
   formatUserList,
+  issuedUsers,
   validity,
 } from '../../../src/commands/kubeconfig-report.js';
 import type { UserBinding } from '../../../src/kube/user-access.js';
@@ -20,17 +21,24 @@ const viewInDev: UserBinding = {
 
 describe('kubeconfig --list', () => {
   it('joins the API bindings with the certificates recorded here', () => {
-    const text = formatUserList(
+    const users = issuedUsers(
       {
         bindings: [viewInDev, { ...viewInDev, namespace: 'qa', role: 'edit' }],
         namespaces: ['dev'],
       },
       [
-        { user: 'alice', groups: ['team'], notAfter: inDays(30), hasKubeconfig: true },
         { user: 'old', groups: [], notAfter: inDays(-2), hasKubeconfig: false },
+        { user: 'alice', groups: ['team'], notAfter: inDays(30), hasKubeconfig: true },
       ],
-      NOW,
     );
+    expect(users[0]).toEqual({
+      user: 'alice',
+      groups: ['team'],
+      bindings: [viewInDev, { ...viewInDev, namespace: 'qa', role: 'edit' }],
+      certificateExpires: inDays(30),
+      hasKubeconfig: true,
+    });
+    const text = formatUserList(users, NOW);
     expect(text.split('\n')).toEqual([
       'USER   GROUPS  ACCESS                   CERTIFICATE                      KUBECONFIG',
       'alice  team    view in dev, edit in qa  until 2026-12-29 (30 days left)  users/alice.kubeconfig',
@@ -39,11 +47,10 @@ describe('kubeconfig --list', () => {
   });
 
   it('names a user bound from another machine, and says how to begin when there is none', () => {
-    const text = formatUserList({ bindings: [{ ...viewInDev, user: 'zed' }], namespaces: [] }, [], NOW);
+    const zed = issuedUsers({ bindings: [{ ...viewInDev, user: 'zed' }], namespaces: [] }, []);
+    const text = formatUserList(zed, NOW);
     expect(text).toMatch(/zed +- +view in dev +not issued from this machine +-/);
-    expect(formatUserList({ bindings: [], namespaces: [] }, [], NOW)).toMatch(
-      /^no users issued by kubesmith/,
-    );
+    expect(formatUserList([], NOW)).toMatch(/^no users issued by kubesmith/);
   });
 });
 
