@@ -109,6 +109,8 @@ export function formatGrant(
     lines.push(
       `it replaces the certificate issued earlier, which stays valid ${validity(result.replaced.notAfter, now)} (a client certificate cannot be revoked)`,
     );
-  lines.push(`use it: kubectl --kubeconfig ${result.kubeconfigFile} get pods`);
+  lines.push(
+    `use it: kubectl --kubeconfig ${result.kubeconfigFile} get pods${namespace ? ` -n ${namespace}` : ''}`,
+  );
   return lines;
 }

@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type UserCertFacts, userCertFacts } from './user-cert.js';
 
@@ -56,7 +56,7 @@ export async function readUserRecords(clusterDir: string): Promise<UserRecord[]>
 /** Removes the user's kubeconfig (its key); whether there was one. The certificate record stays. */
 export async function removeUserKubeconfig(clusterDir: string, user: string): Promise<boolean> {
   const file = userKubeconfigFile(clusterDir, user);
-  const existed = await readFile(file).then(
+  const existed = await stat(file).then(
     () => true,
     () => false,
   );

@@ -100,7 +100,7 @@ describe('kubeconfig --user', () => {
       'alice now holds: view in dev',
       'certificate valid until 2026-12-29 (30 days left); kubeconfig (0600): /h/clusters/c/users/alice.kubeconfig',
       'it replaces the certificate issued earlier, which stays valid until 2026-12-02 (3 days left) (a client certificate cannot be revoked)',
-      'use it: kubectl --kubeconfig /h/clusters/c/users/alice.kubeconfig get pods',
+      'use it: kubectl --kubeconfig /h/clusters/c/users/alice.kubeconfig get pods -n dev',
     ]);
     expect(validity(inDays(0), NOW)).toBe('expired 2026-11-29');
   });
