@@ -1,13 +1,20 @@
 import { readFile } from 'node:fs/promises';
-import ssh2, { type ConnectConfig } from 'ssh2';
+import type ssh2 from 'ssh2';
+import type { ConnectConfig } from 'ssh2';
 import { InterruptedError, SshError, type SshErrorKind } from '../errors.js';
 import { fingerprint, knownHostsName } from './known-hosts.js';
 import type { SshTarget } from './ssh.js';
 
 /** The SSH handshake: keepalive, host key policy, and errors a user can act on. */
 
-const { Client, utils } = ssh2;
-type Client = InstanceType<typeof Client>;
+type Client = InstanceType<typeof ssh2.Client>;
+
+/** ssh2 (and its optional native crypto binding) loads at the first connect: commands that never connect start sooner. */
+let ssh2Module: Promise<typeof ssh2> | undefined;
+const loadSsh2 = () => {
+  ssh2Module ??= import('ssh2').then((m) => m.default);
+  return ssh2Module;
+};
 
 /**
  * A dead host (or network) is noticed after about KEEPALIVE_INTERVAL_MS * (KEEPALIVE_COUNT_MAX + 1):
@@ -65,6 +72,7 @@ async function privateKey(target: SshTarget): Promise<Buffer | undefined> {
   } catch {
     return undefined;
   }
+  const { utils } = await loadSsh2();
   const parsed = utils.parseKey(key);
   if (parsed instanceof Error) {
     throw new SshError(
@@ -83,6 +91,7 @@ export async function connectClient(
   signal?: AbortSignal,
   sock?: ConnectConfig['sock'],
 ): Promise<Client> {
+  const { Client } = await loadSsh2();
   const client = new Client();
   const name = knownHostsName(target.address, target.port);
   let hostKeyRefused: string | undefined;
