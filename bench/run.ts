@@ -17,6 +17,8 @@ export interface Invocation {
   /** User + system CPU seconds of the kubesmith process. */
   cpuS: number;
   stdout: string;
+  /** When the process was spawned (epoch ms). */
+  spawnedAt: number;
 }
 
 export interface HostEnd {
@@ -32,6 +34,8 @@ export interface Events {
   hosts: HostEnd[];
   /** Connect (handshake, sudo check, facts) per host, in ms. */
   connectMs: Map<string, number>;
+  /** When the first connect began (epoch ms): its event's time less its duration. */
+  firstConnectAt?: number;
 }
 
 /** Runs `node dist/cli.js args` under /usr/bin/time; throws with its output unless it exits 0. */
@@ -40,6 +44,7 @@ export async function kubesmith(...args: string[]): Promise<Invocation> {
   const timing = join(dir, 'time');
   try {
     const started = performance.now();
+    const spawnedAt = Date.now();
     const result = await execa('/usr/bin/time', ['-o', timing, '-f', '%U %S', 'node', CLI, ...args], {
       env,
       reject: false,
@@ -55,7 +60,7 @@ export async function kubesmith(...args: string[]): Promise<Invocation> {
       .pop()!
       .split(' ')
       .map(Number);
-    return { wallS, cpuS: user + system, stdout: result.stdout };
+    return { wallS, cpuS: user + system, stdout: result.stdout, spawnedAt };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -77,13 +82,19 @@ export function parseEvents(stdout: string): Events {
     | undefined;
   if (!end) throw new Error('no run-end event in the JSON output');
   const connectMs = new Map<string, number>();
-  for (const e of events) if (e.type === 'connect') connectMs.set(String(e.host), Number(e.durationMs));
+  const connectStarts: number[] = [];
+  for (const e of events) {
+    if (e.type !== 'connect') continue;
+    connectMs.set(String(e.host), Number(e.durationMs));
+    connectStarts.push(Date.parse(String(e.time)) - Number(e.durationMs));
+  }
   return {
     steps: events.filter((e) => e.type === 'step-start').length,
     durationMs: end.durationMs,
     changed: end.summary.changed,
     hosts: end.summary.hosts,
     connectMs,
+    ...(connectStarts.length ? { firstConnectAt: Math.min(...connectStarts) } : {}),
   };
 }
 

@@ -14,6 +14,8 @@ export interface Cold {
   /** Connect time per host, median over hosts and the three invocations. */
   connectS: number;
   connectMaxS: number;
+  /** From spawning `setup 01` to its first connect beginning (module loading, inventory, plan). */
+  startToConnectS: number;
   wire: Wire;
 }
 
@@ -39,6 +41,9 @@ export async function coldRun(machines: number): Promise<Cold> {
     bytesPerHost,
     connectS: round(median(connects) / 1000),
     connectMaxS: round(Math.max(...connects) / 1000),
+    startToConnectS: round(
+      median(runs.map((r) => ((r.events.firstConnectAt ?? Number.NaN) - r.spawnedAt) / 1000)),
+    ),
     wire: await wireBytes(
       access,
       access.hosts.findIndex((h) => h.name === first),
