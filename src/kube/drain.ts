@@ -144,7 +144,7 @@ export async function evictAll(
   if (!options.force)
     throw new OperationError(
       `drain blocked after ${seconds(options.timeoutMs)}; these pods cannot be evicted yet:\n${list}`,
-      'their PodDisruptionBudgets allow no disruption now: scale the workloads up, or wait longer (--drain-timeout), or delete them anyway (--force)',
+      'their PodDisruptionBudgets allow no disruption now: scale the workloads up, or wait longer (--drain-timeout), or delete them anyway (--force); the nodes stay cordoned until then (kubectl uncordon to undo)',
     );
   for (const pod of blocked.keys()) await deletePod(http, pod);
   return [...blocked.keys()];

@@ -28,7 +28,8 @@ export function stopNodeScript(): string {
   pods=$(crictl --timeout ${POD_STOP_TIMEOUT} pods -q) || pods=''
   for p in $pods; do crictl --timeout ${POD_STOP_TIMEOUT} stopp "$p" >/dev/null || true; crictl rmp -f "$p" >/dev/null || true; done
 fi`,
-    'systemctl stop kubepods.slice 2>/dev/null || true',
+    // kubepods.slice: what kubelet ran; kubesmith.slice: the images step's test sandbox.
+    'systemctl stop kubepods.slice kubesmith.slice 2>/dev/null || true',
     'systemctl kill -s KILL containerd.service 2>/dev/null || true',
     stopUnit('containerd'),
     stopUnit('haproxy'),
@@ -88,11 +89,18 @@ export function restoreScript(tool: string, text: string): string {
   return `${tool} <<'${end}'\n${text.endsWith('\n') ? text : `${text}\n`}${end}`;
 }
 
+/** binDir's parent when it is kubesmith's too (/opt/kube of /opt/kube/bin; not /opt of /opt/bin). */
+function ownParent(binDir: string): string[] {
+  const parent = binDir.slice(0, binDir.lastIndexOf('/'));
+  return parent.split('/').length > 2 ? [parent] : [];
+}
+
 /** Removes the paths, and the links in linkDir that point into binDir. */
 export function removeFilesScript(paths: readonly string[], linkDir: string, binDir: string): string {
   return [
     sh`find ${linkDir} -maxdepth 1 -type l -lname ${`${binDir}/*`} -delete`,
     sh`rm -rf -- ${[...paths]}`,
+    ...ownParent(binDir).map((dir) => sh`rmdir --ignore-fail-on-non-empty ${dir}`),
     'systemctl daemon-reload',
     'systemctl reset-failed 2>/dev/null || true',
   ].join('\n');

@@ -1,7 +1,8 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { loadPlaybook, PLAYBOOK_DIR, selectSteps } from '../../../src/engine/playbook.js';
+import { hostsFor, loadPlaybook, PLAYBOOK_DIR, selectSteps } from '../../../src/engine/playbook.js';
 import { InputError } from '../../../src/errors.js';
+import type { Inventory } from '../../../src/inventory/schema.js';
 import { STEPS } from '../../../src/steps/index.js';
 
 const playbooks = readdirSync(PLAYBOOK_DIR)
@@ -47,5 +48,28 @@ describe('playbooks', () => {
     expect(() => selectSteps(setup, '08-09')).toThrow(/a range such as 01-03/);
     expect(() => selectSteps(setup, 'nope')).toThrow(InputError);
     expect(() => selectSteps(setup, 'nope')).toThrow(/01 \(prepare\)/);
+  });
+
+  it('an entry with targets runs on the named hosts only, or on all but them', () => {
+    const inventory = {
+      hosts: [
+        { name: 'm1', roles: ['etcd', 'master'] },
+        { name: 'w1', roles: ['node'] },
+        { name: 'w2', roles: ['node'] },
+      ],
+    } as unknown as Inventory;
+    const names = (hosts: { name: string }[]) => hosts.map((h) => h.name);
+    expect(names(hostsFor({ step: 'x', hosts: 'all' }, inventory, undefined, ['w2']))).toEqual([
+      'm1',
+      'w1',
+      'w2',
+    ]);
+    expect(
+      names(hostsFor({ step: 'x', hosts: 'node', targets: 'only' }, inventory, undefined, ['w2'])),
+    ).toEqual(['w2']);
+    expect(
+      names(hostsFor({ step: 'x', hosts: 'all', targets: 'except' }, inventory, undefined, ['w2'])),
+    ).toEqual(['m1', 'w1']);
+    expect(names(hostsFor({ step: 'x', hosts: 'node', targets: 'only' }, inventory))).toEqual([]);
   });
 });
