@@ -59,7 +59,8 @@ export interface Leftovers {
   rules: { tool: 'iptables-restore' | 'ip6tables-restore'; text: string; removed: number }[];
 }
 
-const under = (path: string, prefix: string) => path === prefix || path.startsWith(`${prefix}/`);
+// Strictly under: the directory itself may be a mount of the host's own (a data disk), which stays.
+const under = (path: string, prefix: string) => path.startsWith(`${prefix}/`);
 
 /** What the read shows is still there of a worker once its services stopped. */
 export function leftovers(sections: Map<string, string>): Leftovers {
@@ -95,18 +96,26 @@ function ownParent(binDir: string): string[] {
   return parent.split('/').length > 2 ? [parent] : [];
 }
 
-/** Removes the paths, and the links in linkDir that point into binDir. */
+/**
+ * Removes the paths, and the links in linkDir that point into binDir. A path that is a mount
+ * point (a data disk for /var/lib/containerd) is emptied, not unmounted.
+ */
 export function removeFilesScript(paths: readonly string[], linkDir: string, binDir: string): string {
   return [
     sh`find ${linkDir} -maxdepth 1 -type l -lname ${`${binDir}/*`} -delete`,
-    sh`rm -rf -- ${[...paths]}`,
+    sh`for p in ${[...paths]}; do
+  if mountpoint -q "$p"; then find "$p" -mindepth 1 -maxdepth 1 -exec rm -rf -- {} +; else rm -rf -- "$p"; fi
+done`,
     ...ownParent(binDir).map((dir) => sh`rmdir --ignore-fail-on-non-empty ${dir}`),
     'systemctl daemon-reload',
     'systemctl reset-failed 2>/dev/null || true',
   ].join('\n');
 }
 
-/** Exits 0 when none of the paths exists (and no link into binDir is left). */
+/** Exits 0 when none of the paths exists (a mount point: is empty) and no link into binDir is left. */
 export function filesGoneCheck(paths: readonly string[], linkDir: string, binDir: string): string {
-  return sh`for p in ${[...paths]}; do [ -e "$p" ] || [ -L "$p" ] && exit 1; done; [ -z "$(find ${linkDir} -maxdepth 1 -type l -lname ${`${binDir}/*`})" ]`;
+  return sh`for p in ${[...paths]}; do
+  if mountpoint -q "$p"; then [ -z "$(ls -A "$p")" ] || exit 1; elif [ -e "$p" ] || [ -L "$p" ]; then exit 1; fi
+done
+[ -z "$(find ${linkDir} -maxdepth 1 -type l -lname ${`${binDir}/*`})" ]`;
 }

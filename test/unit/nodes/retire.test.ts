@@ -12,6 +12,8 @@ describe('a leaving worker: what is left once its services stopped', () => {
             { target: '/var/lib/kubelet/pods/x/volumes/kubernetes.io~projected/kube-api-access' },
             { target: '/run/containerd/io.containerd.runtime.v2.task/k8s.io/abc/rootfs' },
             { target: '/var/lib/kubeletx' },
+            { target: '/var/lib/containerd' },
+            { target: '/run/netns' },
             { target: '/run/netns/cni-1' },
           ],
         }),
