@@ -8,6 +8,7 @@ import { LAB_KUBERNETES_VERSION } from '../../src/lab/inventory.js';
 import type { VerifyReport } from '../../src/verify/report.js';
 import { skipWithout } from '../helpers/prerequisite.js';
 import { kubesmith, LAB_BUNDLE, labShell, labUnavailable } from './harness.js';
+import { kubeconfigUserTests } from './lifecycle/kubeconfig.js';
 import { nodeLifecycleTests } from './lifecycle/nodes.js';
 
 const unavailable = skipWithout('kubernetes e2e', labUnavailable());
@@ -428,5 +429,6 @@ describe.skipIf(unavailable)('setup all on 3 masters (with etcd) and 2 nodes', (
   });
 
   // Day-2 on the same cluster (a cluster of its own would cost CI minutes): nodes join and leave last.
+  kubeconfigUserTests(LAB, shell);
   nodeLifecycleTests(LAB, shell, ALL);
 });
