@@ -31,8 +31,13 @@ function bulkFile(bundleDir: string): string {
 
 export async function measureFloors(access: LabAccess, bundleDir: string, runs: number): Promise<Floors> {
   const host = access.hosts[0]!.address;
-  const nodeStart = await repeat(Math.max(runs, 5), () => wall('node', ['-e', '0']));
-  const version = await repeat(Math.max(runs, 5), () => wall('node', [CLI, '--version']));
+  // Interleaved, so that both see the same load from whatever else the machine runs.
+  const starts = await repeat(Math.max(runs, 9), async () => ({
+    node: await wall('node', ['-e', '0']),
+    version: await wall('node', [CLI, '--version']),
+  }));
+  const nodeStart = starts.map((s) => s.node);
+  const version = starts.map((s) => s.version);
   const connect = await repeat(Math.max(runs, 5), () => wall('ssh', [...access.sshOptions, host, 'true']));
 
   const file = bulkFile(bundleDir);
