@@ -1,7 +1,9 @@
 import { CONTAINERD_PATHS } from '../components/containerd.js';
+import { ETCD_PATHS } from '../components/etcd.js';
 import { K8S_DIR, K8S_PATHS, unitPath } from '../components/kubernetes/paths.js';
 import { CLUSTER_MARKER } from '../hostlib/marker.js';
 import type { Inventory } from '../inventory/schema.js';
+import { CHRONY } from '../os/time-sync.js';
 
 /**
  * Everything setup puts on a worker, as del-node (and destroy) take it away again: the units,
@@ -63,4 +65,37 @@ export function nodePaths(inv: Inventory): string[] {
     CLUSTER_MARKER.slice(0, CLUSTER_MARKER.lastIndexOf('/')),
     ...PREPARE_FILES,
   ];
+}
+
+/** The control plane's units on a master, in the order stop takes them (start: the reverse). */
+export const CONTROL_PLANE_UNITS = ['kube-scheduler', 'kube-controller-manager', 'kube-apiserver'] as const;
+
+/** The kubelet's and kube-proxy's units, on every host with the node or master role. */
+export const KUBELET_UNITS = ['kubelet', 'kube-proxy'] as const;
+
+export const ETCD_UNIT = 'etcd';
+
+/** Processes of a master or an etcd member that must be gone once destroy stopped them. */
+export const MASTER_PROCESSES = [...CONTROL_PLANE_UNITS, ETCD_UNIT];
+
+/** What setup puts on a master besides a worker's footprint (kube-master's units, the audit log). */
+export function masterPaths(): string[] {
+  return [...CONTROL_PLANE_UNITS.map(unitPath), '/var/log/kubernetes'];
+}
+
+/**
+ * What setup puts on an etcd member besides its data: the unit and /etc/etcd (its certificates
+ * and keys). The data dir and the WAL dir are kept aside unless purged (see etcd/data-swap.ts).
+ */
+export function etcdPaths(inv: Inventory, purge: boolean): string[] {
+  return [
+    ETCD_PATHS.unit,
+    ETCD_PATHS.pki.slice(0, ETCD_PATHS.pki.lastIndexOf('/')),
+    ...(purge ? [inv.etcd.dataDir, ...(inv.etcd.walDir ? [inv.etcd.walDir] : [])] : []),
+  ];
+}
+
+/** Everything destroy removes from a host, whatever its roles (a path that is not there costs nothing). */
+export function hostPaths(inv: Inventory, purge: boolean): string[] {
+  return [...nodePaths(inv), ...masterPaths(), ...etcdPaths(inv, purge), CHRONY.debianSources];
 }

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import type { Resource } from '../engine/resources.js';
 import { sectionedRead } from '../hostlib/sections.js';
+import { withoutManagedBlock } from '../os/files.js';
 import { withoutChains } from '../os/iptables.js';
 import { sh } from '../transport/quote.js';
 import {
@@ -118,4 +120,61 @@ export function filesGoneCheck(paths: readonly string[], linkDir: string, binDir
   if mountpoint -q "$p"; then [ -z "$(ls -A "$p")" ] || exit 1; elif [ -e "$p" ] || [ -L "$p" ]; then exit 1; fi
 done
 [ -z "$(find ${linkDir} -maxdepth 1 -type l -lname ${`${binDir}/*`})" ]`;
+}
+
+/**
+ * The cleanup a retiring host needs once its services stopped, as node-retire builds it: mounts
+ * below the data dirs unmounted (deepest first), interfaces deleted, our iptables chains removed,
+ * the paths and the links into binDir removed, and the cluster's block taken out of /etc/hosts.
+ */
+export function cleanupResources(
+  left: Leftovers,
+  paths: readonly string[],
+  binDir: string,
+  hostsFile: string,
+  linkDir = '/usr/local/bin',
+): Resource[] {
+  return [
+    ...(left.mounts.length
+      ? [
+          {
+            kind: 'command' as const,
+            title: `unmount ${left.mounts.length} mount(s) of pods and the runtime`,
+            argv: ['sh', '-c', left.mounts.map((m) => sh`umount ${m} || umount -l ${m}`).join('\n')],
+          },
+        ]
+      : []),
+    ...left.links.map((link) => ({
+      kind: 'command' as const,
+      title: `ip link delete ${link}`,
+      argv: ['ip', 'link', 'delete', link],
+    })),
+    ...left.rules.map((r) => ({
+      kind: 'command' as const,
+      title: `${r.tool}: ${r.removed} line(s) of kube-proxy's and the CNI plugin's chains removed`,
+      argv: ['sh', '-c', restoreScript(r.tool, r.text)],
+    })),
+    {
+      kind: 'command',
+      title: `remove ${paths.length} kubesmith paths and the links into ${binDir}`,
+      argv: ['sh', '-c', removeFilesScript(paths, linkDir, binDir)],
+      unless: ['sh', '-c', filesGoneCheck(paths, linkDir, binDir)],
+    },
+    { kind: 'file', path: '/etc/hosts', content: withoutManagedBlock(hostsFile, 'cluster hosts') },
+  ];
+}
+
+/** Exits 0 when none of the units is active or enabled. */
+export function unitsStoppedCheck(units: readonly string[]): string {
+  return sh`for u in ${[...units]}; do systemctl is-active -q "$u" && exit 1; systemctl is-enabled -q "$u" 2>/dev/null && exit 1; done; exit 0`;
+}
+
+/** Stops and disables the units that exist, in the order given. */
+export function stopUnitsScript(units: readonly string[]): string {
+  return units
+    .map(
+      (unit) =>
+        sh`if systemctl cat ${`${unit}.service`} >/dev/null 2>&1; then systemctl disable --now ${unit} || exit 1; fi`,
+    )
+    .join('\n');
 }

@@ -4,6 +4,8 @@ import { certsEtcd } from './certs-etcd.js';
 import { certsKubeNode } from './certs-kube-node.js';
 import { certsRead } from './certs-read.js';
 import { certsReissue } from './certs-reissue.js';
+import { controlPlaneStart } from './control-plane-start.js';
+import { controlPlaneStop } from './control-plane-stop.js';
 import { etcd } from './etcd.js';
 import { etcdJoin } from './etcd-join.js';
 import { etcdJoinPlan } from './etcd-join-plan.js';
@@ -14,7 +16,10 @@ import { etcdRestore } from './etcd-restore.js';
 import { etcdRestoreVerify } from './etcd-restore-verify.js';
 import { etcdRetire } from './etcd-retire.js';
 import { etcdSnapshot } from './etcd-snapshot.js';
+import { etcdStart } from './etcd-start.js';
+import { etcdStop } from './etcd-stop.js';
 import { health } from './health.js';
+import { hostRetire } from './host-retire.js';
 import { hostsFile } from './hosts-file.js';
 import { images } from './images.js';
 import { kubeAccess } from './kube-access.js';
@@ -25,6 +30,9 @@ import { network } from './network.js';
 import { nodeDelete } from './node-delete.js';
 import { nodeDrain } from './node-drain.js';
 import { nodeRetire } from './node-retire.js';
+import { nodeStart } from './node-start.js';
+import { nodeStop } from './node-stop.js';
+import { nodesReady } from './nodes-ready.js';
 import { prepare } from './prepare.js';
 import { runtime } from './runtime.js';
 import { userGrant } from './user-grant.js';
@@ -65,5 +73,13 @@ export const STEPS: ReadonlyMap<string, AnyStep> = new Map(
     userGrant,
     userList,
     userRevoke,
+    nodeStop,
+    controlPlaneStop,
+    etcdStop,
+    etcdStart,
+    controlPlaneStart,
+    nodeStart,
+    nodesReady,
+    hostRetire,
   ].map((s) => [s.id, s]),
 );
