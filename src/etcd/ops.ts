@@ -165,6 +165,21 @@ export function snapshotSaveArgv(file: string): string[] {
   return etcdctl(LOCAL_ENDPOINT, 'snapshot', 'save', file);
 }
 
+/**
+ * How far a restore moves etcd's revision past the snapshot's, and marks everything before it
+ * compacted: watchers (kube-apiserver's caches, and through them CoreDNS, kube-proxy, the
+ * controllers) hold revisions newer than the snapshot's and would otherwise wait for revisions
+ * that come back only much later; with the old ones compacted they list again (the way the
+ * Kubernetes documentation restores etcd). A billion revisions is the documented margin.
+ */
+export const RESTORE_REVISION_BUMP = 1_000_000_000;
+
+/** etcdutl's restore knows --bump-revision and --mark-compacted from 3.5.10 on. */
+export function canBumpRevision(version: string): boolean {
+  const [major = 0, minor = 0, patch = 0] = version.split('.').map((n) => Number.parseInt(n, 10));
+  return major > 3 || (major === 3 && (minor > 5 || (minor === 5 && patch >= 10)));
+}
+
 /** Restores a snapshot into a new data dir for one member, with the full initial cluster of the inventory. */
 export function snapshotRestoreArgv(
   version: string,
@@ -185,5 +200,6 @@ export function snapshotRestoreArgv(
     `--initial-advertise-peer-urls=${peerUrl(member)}`,
     `--data-dir=${dataDir}`,
     ...(walDir ? [`--wal-dir=${walDir}`] : []),
+    ...(canBumpRevision(version) ? [`--bump-revision=${RESTORE_REVISION_BUMP}`, '--mark-compacted'] : []),
   ];
 }

@@ -102,8 +102,22 @@ async function evict(http: KubeHttp, pod: DrainPod): Promise<{ done: true } | { 
   });
   if (response.status === 404) return { done: true };
   if (response.status === 429) return { done: false, why: statusMessage(response.body) };
+  // Its namespace is being deleted (no eviction can be created there): the pod goes with it.
+  if (response.status === 403 && namespaceTerminating(response.body)) {
+    await deletePod(http, pod);
+    return { done: true };
+  }
   expectOk(response, `evict ${podLabel(pod)}`);
   return { done: true };
+}
+
+const causesSchema = z
+  .object({ details: z.object({ causes: z.array(z.object({ reason: z.string() }).loose()) }).loose() })
+  .loose();
+
+function namespaceTerminating(body: string): boolean {
+  const parsed = causesSchema.safeParse(JSON.parse(body || '{}'));
+  return parsed.success && parsed.data.details.causes.some((c) => c.reason === 'NamespaceTerminating');
 }
 
 function statusMessage(body: string): string {

@@ -2,9 +2,9 @@ import { runData } from '../engine/run-data.js';
 import type { DeployStep } from '../engine/step.js';
 import { OperationError } from '../errors.js';
 import { dirsOf, restorePaths } from '../etcd/data-swap.js';
-import { keyCountAt, liveState } from '../etcd/ops.js';
+import { canBumpRevision, keyCountAt, liveState, RESTORE_REVISION_BUMP } from '../etcd/ops.js';
 import { judgeRestore } from '../etcd/restore-check.js';
-import { RESTORE_BACKUP, RESTORE_RESULT, RESTORE_STAMP } from '../etcd/run-keys.js';
+import { RESTORE_BACKUP, RESTORE_RESULT, RESTORE_STAMP, RESTORE_TOOL_VERSION } from '../etcd/run-keys.js';
 
 /**
  * The verify phase of restore: the restored cluster holds the backup (revision, and the number
@@ -21,7 +21,10 @@ export const etcdRestoreVerify: DeployStep = {
     const members = ctx.hosts.filter((h) => h.roles.includes('etcd'));
     const conn = ctx.conn(members[0]!.name);
     const live = await liveState(conn, ctx.signal);
-    const counted = manifest.revision === 0 ? 0 : await keyCountAt(conn, manifest.revision, ctx.signal);
+    // A bumped restore starts at the backup's revision plus the bump, everything before compacted.
+    const bump = canBumpRevision(data.need(RESTORE_TOOL_VERSION)) ? RESTORE_REVISION_BUMP : 0;
+    const counted =
+      manifest.revision === 0 ? 0 : await keyCountAt(conn, manifest.revision + bump, ctx.signal);
     const verdict = judgeRestore({ revision: live.revision, keyCountAtBackupRevision: counted }, manifest);
     const p = restorePaths(dirsOf(ctx.inventory), data.need(RESTORE_STAMP));
     const keptAside = members.map(

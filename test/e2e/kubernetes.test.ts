@@ -10,6 +10,7 @@ import { skipWithout } from '../helpers/prerequisite.js';
 import { kubesmith, LAB_BUNDLE, labShell, labUnavailable } from './harness.js';
 import { kubeconfigUserTests } from './lifecycle/kubeconfig.js';
 import { nodeLifecycleTests } from './lifecycle/nodes.js';
+import { restoreWithApiserversTests } from './lifecycle/restore.js';
 
 const unavailable = skipWithout('kubernetes e2e', labUnavailable());
 
@@ -430,5 +431,6 @@ describe.skipIf(unavailable)('setup all on 3 masters (with etcd) and 2 nodes', (
 
   // Day-2 on the same cluster (a cluster of its own would cost CI minutes): nodes join and leave last.
   kubeconfigUserTests(LAB, shell);
+  restoreWithApiserversTests(LAB, shell, MASTERS);
   nodeLifecycleTests(LAB, shell, ALL);
 });

@@ -61,6 +61,14 @@ describe('etcd members on an IPv6 inventory', () => {
     );
   });
 
+  it('a restore moves the revision past every watcher and marks the old ones compacted, where etcdutl can', () => {
+    const bump = ['--bump-revision=1000000000', '--mark-compacted'];
+    for (const version of ['3.5.10', '3.5.21', '3.6.7'])
+      expect(snapshotRestoreArgv(version, '/s.db', e2, v6, '/d').slice(-2), version).toEqual(bump);
+    for (const version of ['3.5.9', '3.4.34'])
+      expect(snapshotRestoreArgv(version, '/s.db', e2, v6, '/d'), version).not.toContain('--mark-compacted');
+  });
+
   it('reads endpoint health by address with the URL class, whatever the spelling', () => {
     const health = healthByMember(
       [
