@@ -8,6 +8,7 @@ import { LAB_KUBERNETES_VERSION } from '../../src/lab/inventory.js';
 import type { VerifyReport } from '../../src/verify/report.js';
 import { skipWithout } from '../helpers/prerequisite.js';
 import { kubesmith, LAB_BUNDLE, labShell, labUnavailable } from './harness.js';
+import { conformanceTests } from './lifecycle/conformance.js';
 import { kubeconfigUserTests } from './lifecycle/kubeconfig.js';
 import { nodeLifecycleTests } from './lifecycle/nodes.js';
 import { restoreWithApiserversTests } from './lifecycle/restore.js';
@@ -406,6 +407,9 @@ describe.skipIf(unavailable)('setup all on 3 masters (with etcd) and 2 nodes', (
       }
     },
   );
+
+  // Kubernetes' own tests on this cluster (a cluster of their own cost CI 2-3 minutes more).
+  conformanceTests(LAB);
 
   it('disabling an addon and re-running 07 removes it, verify no longer asks for it; enabled again it comes back', async () => {
     const file = join(shell.clusterDir, 'inventory.yaml');
