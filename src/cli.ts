@@ -7,6 +7,7 @@ import { registerEtcdCommands } from './commands/etcd-cli.js';
 import { registerKubeconfigCommand } from './commands/kubeconfig.js';
 import { registerLabCommands } from './commands/lab.js';
 import { registerNodeCommands } from './commands/nodes.js';
+import { registerPowerCommands } from './commands/power.js';
 import {
   ExitCode,
   formatProblem,
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
   registerCertsCommands(program);
   registerLabCommands(program);
   registerNodeCommands(program);
+  registerPowerCommands(program);
   registerDashboardTokenCommand(program);
   registerKubeconfigCommand(program);
   return program;

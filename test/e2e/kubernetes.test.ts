@@ -8,9 +8,11 @@ import { LAB_KUBERNETES_VERSION } from '../../src/lab/inventory.js';
 import type { VerifyReport } from '../../src/verify/report.js';
 import { skipWithout } from '../helpers/prerequisite.js';
 import { kubesmith, LAB_BUNDLE, labShell, labUnavailable } from './harness.js';
+import { certsTests } from './lifecycle/certs.js';
 import { conformanceTests } from './lifecycle/conformance.js';
 import { kubeconfigUserTests } from './lifecycle/kubeconfig.js';
 import { nodeLifecycleTests } from './lifecycle/nodes.js';
+import { powerAndDestroyTests } from './lifecycle/power.js';
 import { restoreWithApiserversTests } from './lifecycle/restore.js';
 
 const unavailable = skipWithout('kubernetes e2e', labUnavailable());
@@ -436,5 +438,8 @@ describe.skipIf(unavailable)('setup all on 3 masters (with etcd) and 2 nodes', (
   // Day-2 on the same cluster (a cluster of its own would cost CI minutes): nodes join and leave last.
   kubeconfigUserTests(LAB, shell);
   restoreWithApiserversTests(LAB, shell, MASTERS);
+  certsTests(LAB, shell, MASTERS, ALL);
   nodeLifecycleTests(LAB, shell, ALL);
+  // The first machine add-node brought in stays; destroy leaves nothing, so it comes last.
+  powerAndDestroyTests(LAB, shell, MASTERS, [...ALL, ALL.length]);
 });
