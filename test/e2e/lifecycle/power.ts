@@ -14,7 +14,7 @@ const UNITS = [...KUBELET, ...CONTROL_PLANE, ...ETCD];
 /**
  * What a host must not have once destroy cleaned it: del-node's list (test/e2e/lifecycle/nodes.ts)
  * plus the control plane's and etcd's units, files and processes; etcd's data dir may hold only
- * the data destroy kept aside (kubesmith-removed-*). One line per leftover, empty when clean.
+ * data kept aside (destroy's kubesmith-removed-*, a restore's kubesmith-before-restore-*). One line per leftover, empty when clean.
  */
 const LEFTOVERS = String.raw`
 for u in kubelet kube-proxy containerd haproxy kubepods.slice kubesmith.slice kube-apiserver kube-controller-manager kube-scheduler etcd; do
@@ -30,7 +30,7 @@ for f in /etc/systemd/system/kubelet.service /etc/systemd/system/kube-proxy.serv
   /etc/chrony/sources.d/kubesmith.sources; do
   if mountpoint -q "$f"; then [ -z "$(ls -A "$f")" ] || echo "files in mount point $f"; elif [ -e "$f" ]; then echo "file $f"; fi
 done
-[ -d /var/lib/etcd ] && find /var/lib/etcd -mindepth 1 -maxdepth 1 ! -name 'kubesmith-removed-*' -printf 'etcd data %p\n'
+[ -d /var/lib/etcd ] && find /var/lib/etcd -mindepth 1 -maxdepth 1 ! -name 'kubesmith-*' -printf 'etcd data %p\n'
 find /usr/local/bin -maxdepth 1 -type l -lname '/opt/kube/*' -printf 'link %p\n'
 for p in kubelet kube-proxy containerd containerd-shim-runc-v2 haproxy flanneld pause agnhost kube-apiserver kube-controller-manager kube-scheduler etcd; do
   pgrep -x "$p" >/dev/null && echo "process $p"
@@ -155,7 +155,8 @@ export function powerAndDestroyTests(lab: string, shell: Shell, masters: number[
     for (const i of all) expect(`${i}:\n${await shell.run(i, LEFTOVERS)}`).toBe(`${i}:\n`);
     for (const name of etcdMembers) {
       const i = Number(name.slice(lab.length + 1)) - 1;
-      const kept = await shell.run(i, 'ls /var/lib/etcd');
+      // Data kept aside earlier (a restore's kubesmith-before-restore-*) stays aside too.
+      const kept = await shell.run(i, 'ls -d /var/lib/etcd/kubesmith-removed-* | xargs -n1 basename');
       expect(kept, name).toMatch(/^kubesmith-removed-\S+$/);
       expect(await shell.run(i, `ls /var/lib/etcd/${kept}`), name).toBe('member');
     }
