@@ -3,6 +3,7 @@ import { runCommandPlaybook } from '../engine/command-run.js';
 import { RunData } from '../engine/run-data.js';
 import { InputError } from '../errors.js';
 import { FACTS_SCRIPT, factsByHost } from '../facts.js';
+import type { LoadedInventory } from '../inventory/load.js';
 import {
   addNodePlan,
   delNodePlan,
@@ -23,6 +24,12 @@ interface NodeCommandOptions {
   drainTimeout: string;
   unreachable?: boolean;
 }
+
+/** The checks setup makes of every host before any step (another cluster's marker among them). */
+const preflightOf = (loaded: LoadedInventory) => ({
+  script: FACTS_SCRIPT,
+  judge: (outputs: Parameters<typeof factsByHost>[0]) => refusals(loaded.inventory, factsByHost(outputs)),
+});
 
 /** The plan on stdout, then a typed confirmation unless --yes. */
 async function approve(plan: string, cluster: string, yes: boolean | undefined): Promise<void> {
@@ -54,10 +61,7 @@ async function addNode(opened: Cluster, names: string[], options: NodeCommandOpt
     registry: STEPS,
     display: pickRenderer(globals(cmd).output, globals(cmd).verbose),
     data: new RunData(),
-    hostPreflight: {
-      script: FACTS_SCRIPT,
-      judge: (outputs) => refusals(loaded.inventory, factsByHost(outputs)),
-    },
+    hostPreflight: preflightOf(loaded),
     becomePassword: await becomePassword(cmd),
     signal: interruptSignal(),
   });
@@ -74,13 +78,13 @@ async function delNode(opened: Cluster, names: string[], options: NodeCommandOpt
     throw new InputError(
       'del-node refused: it would remove every worker, leaving workloads only the masters (tainted NoSchedule) to run on; --force to do it anyway',
     );
-  const inventoryText = await inventoryWithoutWorkers(loaded, names);
+  await inventoryWithoutWorkers(loaded, names);
   const request = {
     names,
     force: options.force ?? false,
     drainTimeoutMs,
     unreachable: options.unreachable ?? false,
-    inventoryText,
+    roles: ['node'],
     stamp: new Date().toISOString().replace(/[:.]/g, '-'),
   };
   await approve(delNodePlan(loaded, names, request), loaded.inventory.cluster.name, options.yes);
@@ -100,6 +104,8 @@ async function delNode(opened: Cluster, names: string[], options: NodeCommandOpt
     registry: STEPS,
     display: pickRenderer(globals(cmd).output, globals(cmd).verbose),
     data,
+    // A host another cluster claims (its marker) is refused before anything is removed from it.
+    hostPreflight: preflightOf(loaded),
     becomePassword: await becomePassword(cmd),
     signal: interruptSignal(),
   });

@@ -19,14 +19,15 @@ export interface RestoreVerdict {
  * do not matter: the keys are counted at the backup's own revision. An empty cluster's snapshot
  * says revision 0, and etcd starts an empty store at revision 1.
  */
-export function judgeRestore(live: RestoredState, manifest: BackupManifest): RestoreVerdict {
-  const lowest = Math.max(manifest.revision, 1);
+export function judgeRestore(live: RestoredState, manifest: BackupManifest, bump = 0): RestoreVerdict {
+  // A bumped restore starts `bump` revisions past the backup's.
+  const lowest = Math.max(manifest.revision + bump, 1);
   if (live.revision < lowest)
     return {
-      mismatch: `restored etcd is at revision ${live.revision}, behind the backup's ${manifest.revision}`,
+      mismatch: `restored etcd is at revision ${live.revision}, behind the backup's ${manifest.revision}${bump ? ` plus the restore's bump of ${bump}` : ''}`,
     };
   if (live.keyCountAtBackupRevision === manifest.keyCount) return {};
-  const counted = `restored etcd has ${live.keyCountAtBackupRevision} keys at revision ${manifest.revision}; the backup has ${manifest.keyCount}`;
+  const counted = `restored etcd has ${live.keyCountAtBackupRevision} keys at revision ${manifest.revision + bump}; the backup has ${manifest.keyCount}`;
   if (!manifest.keyCountAtRevision)
     return {
       note: `${counted} (counted before its snapshot was taken, so writes in between show here; not a failure)`,

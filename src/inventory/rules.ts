@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import { catalogFor } from '../artifacts/catalog.js';
 import type { Problem } from '../errors.js';
+import { hostPaths } from '../nodes/footprint.js';
 import { type Cidr, cidrContains, cidrSize, cidrsOverlap, parseCidr } from './net.js';
 import { isWithin } from './paths.js';
 import type { Inventory } from './schema.js';
@@ -139,6 +140,20 @@ function otherRules(inv: Inventory): PathProblem[] {
   }
   if (isWithin(inv.artifacts.binDir, dataDir) || (walDir && isWithin(inv.artifacts.binDir, walDir))) {
     out.push(problem(['artifacts', 'binDir'], 'must not lie inside the etcd data or WAL directory'));
+  }
+  // destroy and del-node remove these paths: etcd's data (kept aside inside it) must not lie in one.
+  for (const [field, dir] of [
+    ['dataDir', dataDir],
+    ['walDir', walDir],
+  ] as const) {
+    const owner = dir ? hostPaths(inv, false).find((p) => isWithin(dir, p)) : undefined;
+    if (owner)
+      out.push(
+        problem(
+          ['etcd', field],
+          `must not lie inside ${owner}, which kubesmith removes from a host it retires`,
+        ),
+      );
   }
   if (inv.cluster.certificates.certValidityDays > inv.cluster.certificates.caValidityDays) {
     out.push(problem(['cluster', 'certificates', 'certValidityDays'], 'must not exceed caValidityDays'));

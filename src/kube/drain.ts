@@ -74,9 +74,12 @@ export async function podsOn(http: KubeHttp, nodes: readonly string[]): Promise<
 /** Marks the node unschedulable; whether it was schedulable before. */
 export async function cordon(http: KubeHttp, node: string): Promise<boolean> {
   const path = `/api/v1/nodes/${encodeURIComponent(node)}`;
+  const response = await http.send({ method: 'GET', path });
+  // No Node object (a kubelet that never registered, an earlier run deleted it): nothing to cordon.
+  if (response.status === 404) return false;
   const current = readOk(
     z.object({ spec: z.object({ unschedulable: z.boolean().optional() }).loose().prefault({}) }).loose(),
-    await http.send({ method: 'GET', path }),
+    response,
     `read node ${node}`,
   );
   if (current.spec.unschedulable) return false;
@@ -115,8 +118,16 @@ const causesSchema = z
   .object({ details: z.object({ causes: z.array(z.object({ reason: z.string() }).loose()) }).loose() })
   .loose();
 
+function parsedBody(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return {};
+  }
+}
+
 function namespaceTerminating(body: string): boolean {
-  const parsed = causesSchema.safeParse(JSON.parse(body || '{}'));
+  const parsed = causesSchema.safeParse(parsedBody(body));
   return parsed.success && parsed.data.details.causes.some((c) => c.reason === 'NamespaceTerminating');
 }
 

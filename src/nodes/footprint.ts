@@ -1,5 +1,6 @@
 import { CONTAINERD_PATHS } from '../components/containerd.js';
 import { ETCD_PATHS } from '../components/etcd.js';
+import { needsLocalBalancer } from '../components/kubernetes/haproxy.js';
 import { K8S_DIR, K8S_PATHS, unitPath } from '../components/kubernetes/paths.js';
 import { CLUSTER_MARKER } from '../hostlib/marker.js';
 import type { Inventory } from '../inventory/schema.js';
@@ -15,7 +16,16 @@ export const NODE_UNITS = ['kubelet', 'kube-proxy', 'haproxy', 'containerd'] as 
 /** Processes that must be gone once the units are stopped (the runtime's shims included). */
 export const NODE_PROCESSES = ['kubelet', 'kube-proxy', 'haproxy', 'containerd', 'containerd-shim-runc-v2'];
 
-export const MOUNT_PREFIXES = ['/var/lib/kubelet', '/var/lib/containerd', '/run/containerd', '/run/netns'];
+/**
+ * Mounts pods and the runtime leave, by prefix: below the data dirs (a data dir that is itself a
+ * mount, a disk of its own, stays), and the CNI plugin's network namespaces (others' stay).
+ */
+export const MOUNT_PREFIXES = [
+  '/var/lib/kubelet/',
+  '/var/lib/containerd/',
+  '/run/containerd/',
+  '/run/netns/cni-',
+];
 
 /** Interfaces by name; veths of pods go with their network namespaces. */
 export const NODE_INTERFACES = [
@@ -45,8 +55,8 @@ export function nodePaths(inv: Inventory): string[] {
   return [
     ...['kubelet', 'kube-proxy'].map(unitPath),
     CONTAINERD_PATHS.unit,
-    '/etc/systemd/system/haproxy.service.d',
-    K8S_PATHS.haproxyConfig,
+    // The balancer's files only where kubesmith runs it (with a control-plane endpoint haproxy is the user's).
+    ...(needsLocalBalancer(inv) ? ['/etc/systemd/system/haproxy.service.d', K8S_PATHS.haproxyConfig] : []),
     K8S_DIR,
     '/var/lib/kubelet',
     '/var/lib/kube-proxy',

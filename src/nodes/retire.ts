@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Resource } from '../engine/resources.js';
 import { sectionedRead } from '../hostlib/sections.js';
 import { withoutManagedBlock } from '../os/files.js';
-import { withoutChains } from '../os/iptables.js';
+import { chainRemoval } from '../os/iptables.js';
 import { sh } from '../transport/quote.js';
 import {
   CHAIN_PREFIXES,
@@ -20,12 +20,18 @@ const POD_STOP_TIMEOUT = '30s';
  * CRI (so the CNI plugin releases their addresses), whatever is left in kubepods.slice, the
  * runtime's shims (KillMode=process leaves them running), then containerd and the balancer.
  */
-export function stopNodeScript(): string {
+export function stopNodeScript(options: { balancer: boolean; binDir?: string } = { balancer: true }): string {
   const stopUnit = (unit: string) =>
     sh`if systemctl cat ${`${unit}.service`} >/dev/null 2>&1; then systemctl disable --now ${unit} || exit 1; fi`;
   return [
     stopUnit('kubelet'),
     stopUnit('kube-proxy'),
+    // kube-proxy's own cleanup: its iptables, IPVS, ipset and nftables state, whatever the mode.
+    ...(options.binDir
+      ? [
+          sh`if [ -x ${`${options.binDir}/kube-proxy`} ]; then ${`${options.binDir}/kube-proxy`} --cleanup >/dev/null 2>&1 || true; fi`,
+        ]
+      : []),
     sh`if command -v crictl >/dev/null && [ -S /run/containerd/containerd.sock ]; then
   pods=$(crictl --timeout ${POD_STOP_TIMEOUT} pods -q) || pods=''
   for p in $pods; do crictl --timeout ${POD_STOP_TIMEOUT} stopp "$p" >/dev/null || true; crictl rmp -f "$p" >/dev/null || true; done
@@ -34,13 +40,15 @@ fi`,
     'systemctl stop kubepods.slice kubesmith.slice 2>/dev/null || true',
     'systemctl kill -s KILL containerd.service 2>/dev/null || true',
     stopUnit('containerd'),
-    stopUnit('haproxy'),
+    // The balancer only where kubesmith runs it: with a control-plane endpoint, haproxy is the user's.
+    ...(options.balancer ? [stopUnit('haproxy')] : []),
   ].join('\n');
 }
 
 /** Exits 0 when no unit of a worker is active or enabled: nothing left to stop. */
-export function nodeStoppedCheck(): string {
-  return sh`for u in ${[...NODE_UNITS]}; do systemctl is-active -q "$u" && exit 1; systemctl is-enabled -q "$u" 2>/dev/null && exit 1; done; exit 0`;
+export function nodeStoppedCheck(options: { balancer: boolean } = { balancer: true }): string {
+  const units = NODE_UNITS.filter((u) => options.balancer || u !== 'haproxy');
+  return sh`for u in ${units}; do systemctl is-active -q "$u" && exit 1; systemctl is-enabled -q "$u" 2>/dev/null && exit 1; done; exit 0`;
 }
 
 export const leftoverRead = sectionedRead([
@@ -57,19 +65,16 @@ export interface Leftovers {
   /** Deepest first, so each can be unmounted. */
   mounts: string[];
   links: string[];
-  /** iptables-save text without our chains, per family, where it had any. */
+  /** An iptables-restore --noflush script removing our chains, per family, where it had any. */
   rules: { tool: 'iptables-restore' | 'ip6tables-restore'; text: string; removed: number }[];
 }
-
-// Strictly under: the directory itself may be a mount of the host's own (a data disk), which stays.
-const under = (path: string, prefix: string) => path.startsWith(`${prefix}/`);
 
 /** What the read shows is still there of a worker once its services stopped. */
 export function leftovers(sections: Map<string, string>): Leftovers {
   const mounts = mountsSchema
     .parse(JSON.parse(sections.get('mounts') || '{"filesystems":[]}'))
     .filesystems.map((f) => f.target)
-    .filter((t) => MOUNT_PREFIXES.some((p) => under(t, p)))
+    .filter((t) => MOUNT_PREFIXES.some((p) => t.startsWith(p)))
     .sort((a, b) => b.length - a.length);
   const links = linksSchema
     .parse(JSON.parse(sections.get('links') || '[]'))
@@ -81,7 +86,10 @@ export function leftovers(sections: Map<string, string>): Leftovers {
       ['ip6tables-restore', sections.get('ipv6') ?? ''],
     ] as const
   )
-    .map(([tool, save]) => ({ tool, ...withoutChains(save, CHAIN_PREFIXES) }))
+    .map(([tool, save]) => {
+      const { script, removed } = chainRemoval(save, CHAIN_PREFIXES);
+      return { tool, text: script, removed };
+    })
     .filter((r) => r.removed > 0);
   return { mounts, links, rules };
 }
@@ -89,7 +97,7 @@ export function leftovers(sections: Map<string, string>): Leftovers {
 /** Feeds a ruleset to iptables-restore through a here-document whose end marker no rule can contain. */
 export function restoreScript(tool: string, text: string): string {
   const end = `KUBESMITH_RULES_${randomBytes(8).toString('hex')}`;
-  return `${tool} <<'${end}'\n${text.endsWith('\n') ? text : `${text}\n`}${end}`;
+  return `${tool} --noflush <<'${end}'\n${text.endsWith('\n') ? text : `${text}\n`}${end}`;
 }
 
 /** binDir's parent when it is kubesmith's too (/opt/kube of /opt/kube/bin; not /opt of /opt/bin). */
@@ -106,7 +114,7 @@ export function removeFilesScript(paths: readonly string[], linkDir: string, bin
   return [
     sh`find ${linkDir} -maxdepth 1 -type l -lname ${`${binDir}/*`} -delete`,
     sh`for p in ${[...paths]}; do
-  if mountpoint -q "$p"; then find "$p" -mindepth 1 -maxdepth 1 -exec rm -rf -- {} +; else rm -rf -- "$p"; fi
+  if mountpoint -q "$p"; then find "$p" -xdev -mindepth 1 -maxdepth 1 -exec rm -rf --one-file-system -- {} +; else rm -rf --one-file-system -- "$p"; fi
 done`,
     ...ownParent(binDir).map((dir) => sh`rmdir --ignore-fail-on-non-empty ${dir}`),
     'systemctl daemon-reload',
@@ -140,7 +148,12 @@ export function cleanupResources(
           {
             kind: 'command' as const,
             title: `unmount ${left.mounts.length} mount(s) of pods and the runtime`,
-            argv: ['sh', '-c', left.mounts.map((m) => sh`umount ${m} || umount -l ${m}`).join('\n')],
+            // Every mount must go before anything below it is removed: the first that stays stops the run.
+            argv: [
+              'sh',
+              '-c',
+              ['set -e', ...left.mounts.map((m) => sh`umount ${m} || umount -l ${m}`)].join('\n'),
+            ],
           },
         ]
       : []),

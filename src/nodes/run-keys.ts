@@ -9,8 +9,8 @@ export interface NodeLeaveRequest {
   drainTimeoutMs: number;
   /** The hosts no longer answer: only the API side (the Node objects) and the inventory change. */
   unreachable: boolean;
-  /** The inventory file's text after the removal, written once the nodes are out. */
-  inventoryText: string;
+  /** The roles the hosts lose in the inventory once they are out (a host left with none is removed). */
+  roles: readonly string[];
   /** Names the copy of the previous inventory. */
   stamp: string;
 }

@@ -25,7 +25,11 @@ export const etcdRestoreVerify: DeployStep = {
     const bump = canBumpRevision(data.need(RESTORE_TOOL_VERSION)) ? RESTORE_REVISION_BUMP : 0;
     const counted =
       manifest.revision === 0 ? 0 : await keyCountAt(conn, manifest.revision + bump, ctx.signal);
-    const verdict = judgeRestore({ revision: live.revision, keyCountAtBackupRevision: counted }, manifest);
+    const verdict = judgeRestore(
+      { revision: live.revision, keyCountAtBackupRevision: counted },
+      manifest,
+      bump,
+    );
     const p = restorePaths(dirsOf(ctx.inventory), data.need(RESTORE_STAMP));
     const keptAside = members.map(
       (h) => `${h.name}:${p.asideMember}${p.asideWal ? ` and ${p.asideWal}` : ''}`,

@@ -1,4 +1,5 @@
 import { ETCD_PATHS } from '../components/etcd.js';
+import { needsLocalBalancer } from '../components/kubernetes/haproxy.js';
 import type { Resource } from '../engine/resources.js';
 import { runData } from '../engine/run-data.js';
 import type { Step } from '../engine/step.js';
@@ -31,12 +32,13 @@ export const hostRetire: Step = {
     const { stamp, purge } = runData(ctx.shared).need(DESTROY_REQUEST);
     const dirs = dirsOf(ctx.inventory);
     const member = `${dirs.dataDir}/member`;
+    const balancer = needsLocalBalancer(ctx.inventory);
     const stops: Resource[] = [
       {
         kind: 'command',
-        title: 'stop and disable kubelet, kube-proxy, the pods, containerd and haproxy',
-        argv: ['sh', '-c', stopNodeScript()],
-        unless: ['sh', '-c', nodeStoppedCheck()],
+        title: `stop and disable kubelet, kube-proxy (its rules cleaned up), the pods, containerd${balancer ? ' and haproxy' : ''}`,
+        argv: ['sh', '-c', stopNodeScript({ balancer, binDir: ctx.inventory.artifacts.binDir })],
+        unless: ['sh', '-c', nodeStoppedCheck({ balancer })],
       },
       {
         kind: 'command',

@@ -1,9 +1,10 @@
 import { NODE_LOCAL_DNS_IP } from '../components/addons/nodelocaldns.js';
-import { nodeFiles } from '../components/kubernetes/host-files.js';
+import { balancerFiles, nodeFiles } from '../components/kubernetes/host-files.js';
 import { kubeProxyFlags } from '../components/kubernetes/kube-proxy.js';
 import { type KubeletOptions, kubeletFlags } from '../components/kubernetes/kubelet.js';
 import { K8S_PATHS, K8S_PKI, unitPath } from '../components/kubernetes/paths.js';
 import type { Resource, ServiceResource } from '../engine/resources.js';
+import { oneAtATime } from '../engine/shared.js';
 import type { Step } from '../engine/step.js';
 import { archOf, artifactsFor, binaryResources } from '../hostlib/artifacts.js';
 import { balancerResources, fileResource, flagInputs } from '../hostlib/balancer.js';
@@ -20,6 +21,8 @@ const read = sectionedRead([
   ['cgroup', 'stat -fc %T /sys/fs/cgroup'],
   ['resolv', 'cat /etc/resolv.conf 2>/dev/null'],
   ['resolved', 'test -s /run/systemd/resolve/resolv.conf && echo yes || true'],
+  ['balancer', `cat ${K8S_PATHS.haproxyConfig} 2>/dev/null || true`],
+  ['balanceractive', 'systemctl is-active haproxy 2>/dev/null || true'],
 ]);
 
 /** What the host itself decides about its kubelet: cgroup version, resolver, container quirks. */
@@ -90,6 +93,14 @@ export const kubeNode: Step = {
       ]),
       service('kube-proxy', [...flagInputs(kubeProxyFlags(version), files), K8S_PATHS.kubeProxyKubeconfig]),
     ];
-    await ctx.apply(resources);
+    // A running balancer given new masters (add-master, del-master) restarts one host at a time,
+    // so kubelets elsewhere keep reaching the API meanwhile.
+    const balancer = balancerFiles(inventory).find((f) => f.path === K8S_PATHS.haproxyConfig);
+    const rerouted =
+      balancer !== undefined &&
+      seen.get('balanceractive')?.trim() === 'active' &&
+      seen.get('balancer') !== balancer.content;
+    if (rerouted) await oneAtATime(ctx.shared, 'balancer-restart', host.name, () => ctx.apply(resources));
+    else await ctx.apply(resources);
   },
 };

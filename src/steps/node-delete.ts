@@ -1,7 +1,8 @@
+import { readFile } from 'node:fs/promises';
 import { runData } from '../engine/run-data.js';
 import type { DeployStep } from '../engine/step.js';
 import { withClusterApi } from '../hostlib/kube-api.js';
-import { replaceInventory } from '../inventory/edit.js';
+import { replaceInventory, withoutRole } from '../inventory/edit.js';
 import { NODE_INVENTORY_BACKUP, NODE_LEAVE_REQUEST } from '../nodes/run-keys.js';
 
 /**
@@ -26,7 +27,10 @@ export const nodeDelete: DeployStep = {
           ctx.log(`Node ${name} deleted`);
         }
     });
-    const kept = await replaceInventory(ctx.inventoryFile, request.inventoryText, request.stamp);
+    // From the file as it is now: an edit made while the drain ran is kept.
+    let text = await readFile(ctx.inventoryFile, 'utf8');
+    for (const role of request.roles) text = withoutRole(text, request.names, role, ctx.inventoryFile);
+    const kept = await replaceInventory(ctx.inventoryFile, text, request.stamp);
     data.set(NODE_INVENTORY_BACKUP, kept);
     ctx.log(`inventory updated; the previous one is at ${kept}`);
   },

@@ -17,18 +17,16 @@ export const nodeDrain: DeployStep = {
   async run(ctx) {
     const data = runData(ctx.shared);
     const request = data.need(NODE_LEAVE_REQUEST);
-    if (request.unreachable) {
-      ctx.log(
-        '--unreachable: no drain; their pods are deleted with the Node objects and recreated elsewhere',
-      );
-      return data.set(DRAIN_RESULT, { evicted: [], deleted: [] });
-    }
     await withClusterApi(ctx, async (api, via) => {
       const plan = await api.podsOn(request.names);
       if (plan.unmanaged.length && !request.force)
         throw new InputError(
-          `del-node refused: no controller would recreate these pods, so draining would lose them: ${plan.unmanaged.map(podLabel).join(', ')}; move them yourself, or run again with --force to delete them`,
+          `del-node refused: no controller would recreate these pods, so removing the nodes would lose them: ${plan.unmanaged.map(podLabel).join(', ')}; move them yourself, or run again with --force to delete them`,
         );
+      if (request.unreachable) {
+        ctx.log('--unreachable: no drain; their pods go with the Node objects and are recreated elsewhere');
+        return data.set(DRAIN_RESULT, { evicted: [], deleted: plan.unmanaged.map(podLabel) });
+      }
       if (ctx.dryRun) {
         ctx.log(
           `would cordon ${request.names.join(', ')} and evict ${plan.evict.map(podLabel).join(', ') || 'no pods'}`,

@@ -1,70 +1,52 @@
+import { needsLocalBalancer } from '../components/kubernetes/haproxy.js';
 import type { Resource } from '../engine/resources.js';
 import type { Step } from '../engine/step.js';
-import { nodePaths } from '../nodes/footprint.js';
+import { CONTROL_PLANE_UNITS, masterPaths, nodePaths } from '../nodes/footprint.js';
 import {
-  filesGoneCheck,
+  cleanupResources,
   leftoverRead,
   leftovers,
   nodeStoppedCheck,
-  removeFilesScript,
-  restoreScript,
   stopNodeScript,
+  stopUnitsScript,
+  unitsStoppedCheck,
 } from '../nodes/retire.js';
-import { withoutManagedBlock } from '../os/files.js';
-import { sh } from '../transport/quote.js';
-
-const LINK_DIR = '/usr/local/bin';
 
 /**
- * On each leaving worker: every kubesmith service stopped and disabled, its pods and their
- * mounts, network interfaces and iptables chains gone, and every file setup installed removed
- * (see nodes/footprint.ts). Packages stay installed. Running it again changes nothing.
+ * On each leaving worker (del-node) or master (del-master, never an etcd member): every
+ * kubesmith service stopped and disabled, its pods and their mounts, network interfaces and
+ * iptables chains gone, and every file setup installed removed (see nodes/footprint.ts).
+ * Packages stay installed. Running it again changes nothing.
  */
 export const nodeRetire: Step = {
   id: 'node-retire',
-  title: 'del-node: the leaving hosts cleaned: services, pods, mounts, interfaces, iptables chains, files',
+  title: 'the leaving hosts cleaned: services, pods, mounts, interfaces, iptables chains, files',
   async run(ctx) {
+    const master = ctx.host.roles.includes('master');
+    const balancer = needsLocalBalancer(ctx.inventory);
     const binDir = ctx.inventory.artifacts.binDir;
-    await ctx.apply([
+    const stops: Resource[] = [
       {
         kind: 'command',
-        title: 'stop and disable kubelet, kube-proxy, the pods, containerd and haproxy',
-        argv: ['sh', '-c', stopNodeScript()],
-        unless: ['sh', '-c', nodeStoppedCheck()],
+        title: `stop and disable kubelet, kube-proxy (its rules cleaned up), the pods, containerd${balancer ? ' and haproxy' : ''}`,
+        argv: ['sh', '-c', stopNodeScript({ balancer, binDir })],
+        unless: ['sh', '-c', nodeStoppedCheck({ balancer })],
       },
-    ]);
-    const seen = leftoverRead.parse((await ctx.read(['sh', '-c', leftoverRead.script])).stdout);
-    const left = leftovers(seen);
-    const hostsFile = (await ctx.read(['cat', '/etc/hosts'])).stdout;
-    const paths = nodePaths(ctx.inventory);
-    const cleanup: Resource[] = [
-      ...(left.mounts.length
+      ...(master
         ? [
             {
               kind: 'command' as const,
-              title: `unmount ${left.mounts.length} mount(s) of pods and the runtime`,
-              argv: ['sh', '-c', left.mounts.map((m) => sh`umount ${m} || umount -l ${m}`).join('\n')],
+              title: `stop and disable ${CONTROL_PLANE_UNITS.join(', ')}`,
+              argv: ['sh', '-c', stopUnitsScript(CONTROL_PLANE_UNITS)],
+              unless: ['sh', '-c', unitsStoppedCheck(CONTROL_PLANE_UNITS)],
             },
           ]
         : []),
-      ...left.links.map((link) => ({
-        kind: 'command' as const,
-        title: `ip link delete ${link}`,
-        argv: ['ip', 'link', 'delete', link],
-      })),
-      ...left.rules.map((r) => ({
-        kind: 'command' as const,
-        title: `${r.tool}: ${r.removed} line(s) of kube-proxy's and the CNI plugin's chains removed`,
-        argv: ['sh', '-c', restoreScript(r.tool, r.text)],
-      })),
-      {
-        kind: 'command',
-        title: `remove ${paths.length} kubesmith paths and the links into ${binDir}`,
-        argv: ['sh', '-c', removeFilesScript(paths, LINK_DIR, binDir)],
-        unless: ['sh', '-c', filesGoneCheck(paths, LINK_DIR, binDir)],
-      },
-      { kind: 'file', path: '/etc/hosts', content: withoutManagedBlock(hostsFile, 'cluster hosts') },
     ];
-    await ctx.apply(cleanup);
+    await ctx.apply(stops);
+    const seen = leftoverRead.parse((await ctx.read(['sh', '-c', leftoverRead.script])).stdout);
+    const hostsFile = (await ctx.read(['cat', '/etc/hosts'])).stdout;
+    const paths = [...nodePaths(ctx.inventory), ...(master ? masterPaths() : [])];
+    await ctx.apply(cleanupResources(leftovers(seen), paths, binDir, hostsFile));
   },
 };

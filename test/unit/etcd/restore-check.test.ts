@@ -38,6 +38,22 @@ describe('judging a restored cluster against its backup', () => {
     );
   });
 
+  it('a bumped restore must be at least the bump past the backup, its keys counted there', () => {
+    const bump = 1_000_000_000;
+    expect(
+      judgeRestore(
+        { revision: 10_001 + bump, keyCountAtBackupRevision: 10_000 },
+        manifest(10_001, 10_000),
+        bump,
+      ),
+    ).toEqual({});
+    expect(
+      judgeRestore({ revision: 10_050, keyCountAtBackupRevision: 10_000 }, manifest(10_001, 10_000), bump)
+        .mismatch,
+    ).toMatch(/behind the backup's 10001 plus the restore's bump/);
+    expect(judgeRestore({ revision: bump, keyCountAtBackupRevision: 0 }, manifest(0, 0), bump)).toEqual({});
+  });
+
   it('only notes a count difference for older backups, whose count was read before the snapshot', () => {
     const verdict = judgeRestore(
       { revision: 9, keyCountAtBackupRevision: 2 },

@@ -15,6 +15,7 @@ describe('a leaving worker: what is left once its services stopped', () => {
             { target: '/var/lib/containerd' },
             { target: '/run/netns' },
             { target: '/run/netns/cni-1' },
+            { target: '/run/netns/vpn' },
           ],
         }),
       ],
@@ -39,14 +40,18 @@ describe('a leaving worker: what is left once its services stopped', () => {
     ]);
     expect(left.links).toEqual(['cni0', 'flannel.1', 'cali123']);
     expect(left.rules).toEqual([
-      { tool: 'iptables-restore', text: '*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n', removed: 2 },
+      {
+        tool: 'iptables-restore',
+        text: '*filter\n-D INPUT -j KUBE-FIREWALL\n-F KUBE-FIREWALL\n-X KUBE-FIREWALL\nCOMMIT\n',
+        removed: 2,
+      },
     ]);
   });
 
   it('the ruleset goes through a here-document its content cannot end early', () => {
     const script = restoreScript('iptables-restore', '*filter\nCOMMIT');
     const end = script.split('\n').at(-1)!;
-    expect(script).toBe(`iptables-restore <<'${end}'\n*filter\nCOMMIT\n${end}`);
+    expect(script).toBe(`iptables-restore --noflush <<'${end}'\n*filter\nCOMMIT\n${end}`);
     expect(end).toMatch(/^KUBESMITH_RULES_[0-9a-f]{16}$/);
   });
 });
