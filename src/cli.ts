@@ -6,6 +6,7 @@ import { registerDashboardTokenCommand } from './commands/dashboard-token.js';
 import { registerEtcdCommands } from './commands/etcd-cli.js';
 import { registerKubeconfigCommand } from './commands/kubeconfig.js';
 import { registerLabCommands } from './commands/lab.js';
+import { registerMasterCommands } from './commands/masters.js';
 import { registerNodeCommands } from './commands/nodes.js';
 import { registerPowerCommands } from './commands/power.js';
 import {
@@ -49,6 +50,7 @@ export function buildProgram(): Command {
   registerCertsCommands(program);
   registerLabCommands(program);
   registerNodeCommands(program);
+  registerMasterCommands(program);
   registerPowerCommands(program);
   registerDashboardTokenCommand(program);
   registerKubeconfigCommand(program);

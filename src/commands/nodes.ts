@@ -2,8 +2,6 @@ import type { Command } from 'commander';
 import { runCommandPlaybook } from '../engine/command-run.js';
 import { RunData } from '../engine/run-data.js';
 import { InputError } from '../errors.js';
-import { FACTS_SCRIPT, factsByHost } from '../facts.js';
-import type { LoadedInventory } from '../inventory/load.js';
 import {
   addNodePlan,
   delNodePlan,
@@ -12,40 +10,16 @@ import {
   workersNamed,
 } from '../nodes/plan.js';
 import { DRAIN_RESULT, HOSTS_DROPPED, NODE_INVENTORY_BACKUP, NODE_LEAVE_REQUEST } from '../nodes/run-keys.js';
-import { refusals } from '../preflight.js';
 import { STEPS } from '../steps/index.js';
-import { becomePassword, confirm, globals, interruptSignal } from './cli-helpers.js';
+import { becomePassword, globals, interruptSignal } from './cli-helpers.js';
 import { type Cluster, openCluster, pickRenderer } from './context.js';
-import { runPlaybookCommand } from './run.js';
+import { approve, preflightOf, verifyAfter } from './day2.js';
 
-interface NodeCommandOptions {
+export interface NodeCommandOptions {
   yes?: boolean;
   force?: boolean;
   drainTimeout: string;
   unreachable?: boolean;
-}
-
-/** The checks setup makes of every host before any step (another cluster's marker among them). */
-const preflightOf = (loaded: LoadedInventory) => ({
-  script: FACTS_SCRIPT,
-  judge: (outputs: Parameters<typeof factsByHost>[0]) => refusals(loaded.inventory, factsByHost(outputs)),
-});
-
-/** The plan on stdout, then a typed confirmation unless --yes. */
-async function approve(plan: string, cluster: string, yes: boolean | undefined): Promise<void> {
-  process.stdout.write(`${plan}\n`);
-  if (!yes) await confirm(`type the cluster name (${cluster}) to go on: `, cluster);
-}
-
-/** Every day-2 command ends as setup does: verify, with the inventory as it is now. */
-async function verifyAfter(cluster: string | undefined, cmd: Command, signal: AbortSignal): Promise<void> {
-  const opened = await openCluster(cluster, globals(cmd));
-  await runPlaybookCommand(opened, 'setup', 'all', {
-    ...globals(cmd),
-    verifyOnly: true,
-    becomePassword: await becomePassword(cmd),
-    signal,
-  });
 }
 
 async function addNode(opened: Cluster, names: string[], options: NodeCommandOptions, cmd: Command) {

@@ -53,6 +53,8 @@ export interface ServiceResource {
   state: 'started' | 'stopped';
   /** Restart when one of these managed paths changed in this apply. */
   restartOn?: string[];
+  /** Reload (the service keeps serving meanwhile) when one of these changed and nothing asks a restart. */
+  reloadOn?: string[];
   /** Start without waiting for readiness (members of a cluster that must come up together). */
   noBlock?: boolean;
   /**

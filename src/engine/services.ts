@@ -21,6 +21,7 @@ export function serviceActions(
     if (!active) actions.push('start');
     else if (seen.has('pending') || service.restartOn?.some((p) => changedPaths.has(p)))
       actions.push('restart');
+    else if (service.reloadOn?.some((p) => changedPaths.has(p))) actions.push('reload');
   } else if (active) actions.push('stop');
   return actions;
 }
@@ -40,14 +41,16 @@ export interface ServiceBatch {
   signal?: AbortSignal;
 }
 
-/** Indexes of the services that this apply would restart, as planned so far. */
+/**
+ * Indexes of the services that this apply would restart or reload, as planned so far. A reload
+ * lost with the run is owed like a restart (the next run restarts: its files no longer differ).
+ */
 export function restartsDue(batch: Omit<ServiceBatch, 'conn' | 'results'>): number[] {
-  return batch.resources.flatMap((r, index) =>
-    r.kind === 'service' &&
-    serviceActions(r, batch.observed[index] ?? new Map(), batch.changedPaths).includes('restart')
-      ? [index]
-      : [],
-  );
+  return batch.resources.flatMap((r, index) => {
+    if (r.kind !== 'service') return [];
+    const actions = serviceActions(r, batch.observed[index] ?? new Map(), batch.changedPaths);
+    return actions.includes('restart') || actions.includes('reload') ? [index] : [];
+  });
 }
 
 /** Runs each due restart's beforeRestart once (never in dry-run); a refusal throws before anything changes. */

@@ -1,5 +1,5 @@
 import { balancerFiles } from '../components/kubernetes/host-files.js';
-import type { HostFile } from '../components/kubernetes/paths.js';
+import { type HostFile, K8S_PATHS } from '../components/kubernetes/paths.js';
 import type { Resource } from '../engine/resources.js';
 import type { Inventory } from '../inventory/schema.js';
 
@@ -26,7 +26,10 @@ export function balancerResources(inv: Inventory): Resource[] {
       name: 'haproxy',
       enabled: true,
       state: 'started',
-      restartOn: files.map((f) => f.path),
+      // A new config (masters added or removed) is a reload: haproxy's master process hands its
+      // listening sockets to the new workers, so nothing on the host loses the API meanwhile.
+      restartOn: files.filter((f) => f.path !== K8S_PATHS.haproxyConfig).map((f) => f.path),
+      reloadOn: [K8S_PATHS.haproxyConfig],
     },
   ];
 }

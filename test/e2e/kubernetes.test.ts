@@ -11,6 +11,7 @@ import { kubesmith, LAB_BUNDLE, labShell, labUnavailable } from './harness.js';
 import { certsTests } from './lifecycle/certs.js';
 import { conformanceTests } from './lifecycle/conformance.js';
 import { kubeconfigUserTests } from './lifecycle/kubeconfig.js';
+import { masterLifecycleTests } from './lifecycle/masters.js';
 import { nodeLifecycleTests } from './lifecycle/nodes.js';
 import { powerAndDestroyTests } from './lifecycle/power.js';
 import { restoreWithApiserversTests } from './lifecycle/restore.js';
@@ -439,6 +440,8 @@ describe.skipIf(unavailable)('setup all on 3 masters (with etcd) and 2 nodes', (
   kubeconfigUserTests(LAB, shell);
   restoreWithApiserversTests(LAB, shell, MASTERS);
   certsTests(LAB, shell, MASTERS, ALL);
+  // The machine del-master cleaned joins again as a worker in the node tests.
+  masterLifecycleTests(LAB, shell, ALL, MASTERS);
   nodeLifecycleTests(LAB, shell, ALL);
   // The first machine add-node brought in stays; destroy leaves nothing, so it comes last.
   powerAndDestroyTests(LAB, shell, MASTERS, [...ALL, ALL.length]);

@@ -33,6 +33,7 @@ case $cmd in
   start|restart)
     if [ -e "$state/$1.fail" ]; then echo "Job for $1 failed" >&2; exit 1; fi
     echo active > "$state/$1.active" ;;
+  reload) [ "$(cat "$state/$1.active" 2>/dev/null)" = active ] || { echo "$1 is not active, cannot reload" >&2; exit 1; } ;;
   stop) echo inactive > "$state/$1.active" ;;
   enable) echo enabled > "$state/$1.enabled" ;;
   disable) echo disabled > "$state/$1.enabled" ;;

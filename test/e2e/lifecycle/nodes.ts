@@ -7,7 +7,7 @@ import { kubesmith, type labShell } from '../harness.js';
 type Shell = ReturnType<typeof labShell>;
 
 /** What a worker must not have once del-node cleaned it: one line per leftover, empty when clean. */
-const LEFTOVERS = String.raw`
+export const LEFTOVERS = String.raw`
 for u in kubelet kube-proxy containerd haproxy kubepods.slice kubesmith.slice; do
   systemctl is-active -q "$u" && echo "active unit $u"; systemctl is-enabled -q "$u" 2>/dev/null && echo "enabled unit $u"
 done

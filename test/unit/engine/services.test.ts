@@ -74,6 +74,26 @@ describe.skipIf(unavailable)('services: restarts are never lost, guarded, and se
     expect(warm.results.every((r) => r.status === 'ok')).toBe(true);
   });
 
+  it('a config the service reloads is a reload, not a restart; its unit file still a restart', async () => {
+    systemd.setActive(unit, true);
+    const dropIn = join(dir, 'drop-in.conf');
+    const reloading = (value: string, unitText: string): Resource[] => [
+      { kind: 'file', path: config(), content: `value = ${value}\n` },
+      { kind: 'file', path: dropIn, content: unitText },
+      { kind: 'service', name: service, state: 'started', restartOn: [dropIn], reloadOn: [config()] },
+    ];
+    await counted(reloading('1', 'a'));
+    systemd.clearCalls();
+    const reloaded = await counted(reloading('2', 'a'));
+    expect(reloaded.results.at(-1)).toMatchObject({ status: 'changed', detail: 'reload' });
+    expect(systemd.calls()).toContain(`reload ${unit}`);
+    expect(systemd.calls()).not.toContain(`restart ${unit}`);
+    systemd.clearCalls();
+    const both = await counted(reloading('3', 'b'));
+    expect(both.results.at(-1)).toMatchObject({ status: 'changed', detail: 'restart' });
+    expect(systemd.calls()).not.toContain(`reload ${unit}`);
+  });
+
   it('a restart lost after the files were installed is done by the next run (0 files changed)', async () => {
     systemd.setActive(unit, true);
     await counted(wanted('1'));

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../../src/errors.js';
 import { type LoadedInventory, parseInventory } from '../../../src/inventory/load.js';
-import { inventoryWithoutWorkers, parseDuration, workersNamed } from '../../../src/nodes/plan.js';
+import { refuseLastMaster } from '../../../src/nodes/master-plan.js';
+import { hostsNamed, inventoryWithoutWorkers, parseDuration, workersNamed } from '../../../src/nodes/plan.js';
 
 const HOSTS = `hosts:
   # the control plane
@@ -66,5 +67,17 @@ describe('add-node and del-node input checks', () => {
     expect(parseDuration('--drain-timeout', '45')).toBe(45_000);
     for (const bad of ['0', '5 minutes', '-1m', ''])
       expect(() => parseDuration('--drain-timeout', bad)).toThrow(/--drain-timeout takes a duration/);
+  });
+
+  it('masters: etcd members refused (their quorum guard first), the last master never removed', () => {
+    expect(hostsNamed('add-master', loaded, ['mw'], 'master').map((h) => h.name)).toEqual(['mw']);
+    expect(() => hostsNamed('del-master', loaded, ['m1'], 'master')).toThrow(
+      /m1 is also etcd: del-master takes masters that are not etcd members/,
+    );
+    expect(() => hostsNamed('del-master', loaded, ['w1'], 'master')).toThrow(
+      /w1 does not have the master role/,
+    );
+    expect(() => refuseLastMaster(loaded, ['m1', 'mw'])).toThrow(/the last master/);
+    expect(() => refuseLastMaster(loaded, ['mw'])).not.toThrow();
   });
 });
