@@ -93,6 +93,10 @@ export async function restoreCluster(
     registry: STEPS,
     display: options.display,
     data,
+    // Workers only get their agents restarted afterwards: one that cannot be reached does not stop a restore.
+    mayBeUnreachable: cluster.loaded.inventory.hosts
+      .filter((h) => h.roles.every((r) => r === 'node'))
+      .map((h) => h.name),
     becomePassword: options.becomePassword,
     signal: options.signal,
     beforeConnect: async () => {

@@ -69,6 +69,8 @@ export interface KubeApi {
   evictAll(pods: readonly DrainPod[], options: EvictOptions): Promise<DrainPod[]>;
   deletePod(pod: DrainPod): Promise<void>;
   waitPodsGone(pods: readonly DrainPod[], options: WaitOptions): Promise<void>;
+  /** `kubectl rollout restart` of a Deployment; false when there is none. */
+  restartDeployment(namespace: string, name: string): Promise<boolean>;
   /** A GET of any path (e.g. /readyz, a pod's proxy): its status and body, whatever the status. */
   rawGet(path: string, query?: Record<string, string>): Promise<{ status: number; body: string }>;
   close(): Promise<void>;

@@ -4,6 +4,7 @@ import { certsEtcd } from './certs-etcd.js';
 import { certsKubeNode } from './certs-kube-node.js';
 import { certsRead } from './certs-read.js';
 import { certsReissue } from './certs-reissue.js';
+import { clusterRefresh } from './cluster-refresh.js';
 import { controlPlaneStart } from './control-plane-start.js';
 import { controlPlaneStop } from './control-plane-stop.js';
 import { etcd } from './etcd.js';
@@ -66,6 +67,7 @@ export const STEPS: ReadonlyMap<string, AnyStep> = new Map(
     nodeDrain,
     nodeRetire,
     nodeDelete,
+    clusterRefresh,
     certsRead,
     certsReissue,
     certsEtcd,
