@@ -73,16 +73,27 @@ async function delMaster(opened: Cluster, names: string[], options: NodeCommandO
     stamp: new Date().toISOString().replace(/[:.]/g, '-'),
   });
   data.set(HOSTS_DROPPED, names);
+  // The leaving masters are workers for this run: the certificates it checks (the apiserver's
+  // names) are those of the masters that stay, as the first run installed them.
+  const asWorkers = {
+    ...loaded,
+    inventory: {
+      ...loaded.inventory,
+      hosts: loaded.inventory.hosts.map((h) =>
+        names.includes(h.name) ? { ...h, roles: ['node' as const] } : h,
+      ),
+    },
+  };
   await runCommandPlaybook({
     label: `del-master ${names.join(' ')}`,
     playbook: 'del-node',
     paths: opened.paths,
-    loaded,
+    loaded: asWorkers,
     targets: names,
     registry: STEPS,
     display,
     data,
-    hostPreflight: preflightOf(loaded),
+    hostPreflight: preflightOf(asWorkers),
     becomePassword: await becomePassword(cmd),
     signal,
   });

@@ -22,7 +22,6 @@ export const nodeRetire: Step = {
   id: 'node-retire',
   title: 'the leaving hosts cleaned: services, pods, mounts, interfaces, iptables chains, files',
   async run(ctx) {
-    const master = ctx.host.roles.includes('master');
     const balancer = needsLocalBalancer(ctx.inventory);
     const binDir = ctx.inventory.artifacts.binDir;
     const stops: Resource[] = [
@@ -32,21 +31,18 @@ export const nodeRetire: Step = {
         argv: ['sh', '-c', stopNodeScript({ balancer, binDir })],
         unless: ['sh', '-c', nodeStoppedCheck({ balancer })],
       },
-      ...(master
-        ? [
-            {
-              kind: 'command' as const,
-              title: `stop and disable ${CONTROL_PLANE_UNITS.join(', ')}`,
-              argv: ['sh', '-c', stopUnitsScript(CONTROL_PLANE_UNITS)],
-              unless: ['sh', '-c', unitsStoppedCheck(CONTROL_PLANE_UNITS)],
-            },
-          ]
-        : []),
+      // Whatever role the run gives the host (del-master hands it over as a worker): units that are not there cost nothing.
+      {
+        kind: 'command',
+        title: `stop and disable ${CONTROL_PLANE_UNITS.join(', ')} where they run`,
+        argv: ['sh', '-c', stopUnitsScript(CONTROL_PLANE_UNITS)],
+        unless: ['sh', '-c', unitsStoppedCheck(CONTROL_PLANE_UNITS)],
+      },
     ];
     await ctx.apply(stops);
     const seen = leftoverRead.parse((await ctx.read(['sh', '-c', leftoverRead.script])).stdout);
     const hostsFile = (await ctx.read(['cat', '/etc/hosts'])).stdout;
-    const paths = [...nodePaths(ctx.inventory), ...(master ? masterPaths() : [])];
+    const paths = [...nodePaths(ctx.inventory), ...masterPaths()];
     await ctx.apply(cleanupResources(leftovers(seen), paths, binDir, hostsFile));
   },
 };

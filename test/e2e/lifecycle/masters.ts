@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { kubesmith, type labShell } from '../harness.js';
@@ -55,6 +56,21 @@ export function masterLifecycleTests(lab: string, shell: Shell, existing: number
       expect(del.stdout).toMatch(/verify .*: \d+ ok, \d+ warn, 0 fail/);
       for (const i of existing)
         expect(await shell.run(i, 'cat /etc/haproxy/haproxy.cfg'), name(i)).not.toContain(address);
+      // The deploy machine's copy as well: a later setup must not put the leaving master back.
+      const stored = await execa('openssl', [
+        'x509',
+        '-in',
+        join(shell.clusterDir, 'pki', 'apiserver.crt'),
+        '-noout',
+        '-ext',
+        'subjectAltName',
+      ]);
+      expect(stored.stdout).not.toContain(address);
+      for (const i of masters)
+        expect(
+          await shell.run(i, 'openssl x509 -in /etc/kubernetes/pki/apiserver.crt -noout -ext subjectAltName'),
+          name(i),
+        ).not.toContain(address);
       expect(await kubectl(`get node ${name(fourth)} --ignore-not-found -o name`)).toBe('');
       const after = parse(readFileSync(file, 'utf8'));
       expect(after.hosts.map((h: { name: string }) => h.name)).not.toContain(name(fourth));
