@@ -26,7 +26,8 @@ export function startPlan(inv: Inventory): string {
     `  1. etcd started on ${list(names(inv, 'etcd'))} at once, each healthy`,
     `  2. kube-apiserver, kube-controller-manager, kube-scheduler started on ${list(names(inv, 'master'))}, each healthy`,
     `  3. kube-proxy, kubelet started on ${list(names(inv, 'master', 'node'))}; every node Ready`,
-    '  4. verify',
+    "  4. CoreDNS's pods replaced (its watch of the API would come back only after its backoff)",
+    '  5. verify',
   ].join('\n');
 }
 

@@ -79,6 +79,7 @@ describe('start, stop, destroy', () => {
       'control-plane-start',
       'node-start',
       'nodes-ready',
+      'cluster-refresh',
     ]);
     expect((await loadPlaybook('destroy')).steps.at(-1)).toEqual({ step: 'host-retire', hosts: 'all' });
   });
