@@ -4,6 +4,7 @@ import type { DeployStep } from '../engine/step.js';
 import { OperationError } from '../errors.js';
 import { RESTORE_RESULT } from '../etcd/run-keys.js';
 import { withClusterApi } from '../hostlib/kube-api.js';
+import { pollUntil } from '../kube/poll.js';
 import { sh } from '../transport/quote.js';
 
 const READY_TIMEOUT_MS = 180_000;
@@ -51,6 +52,13 @@ export const clusterRefresh: DeployStep = {
     }
     await withClusterApi(ctx, async (api, via) => {
       const { namespace, name } = COREDNS_DEPLOYMENT;
+      // The apiservers have just come back: wait until the one behind the balancer answers ready.
+      const ready = await pollUntil(async () => (await api.rawGet('/readyz')).status === 200, {
+        timeoutMs: READY_TIMEOUT_MS,
+        signal: ctx.signal,
+      });
+      if (!ready)
+        throw new OperationError('the API did not answer /readyz after the control plane came back');
       if (!(await api.restartDeployment(namespace, name))) return;
       ctx.changed(via.name);
       await api.waitDeploymentReady(namespace, name, { timeoutMs: READY_TIMEOUT_MS, signal: ctx.signal });
