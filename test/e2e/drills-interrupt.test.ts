@@ -106,16 +106,21 @@ describe.skipIf(unavailable)('fault drills: setup 03 interrupted mid-install (th
     const failed = await run;
     expectFailedOn(failed, 1);
     expect(failed.stdout).toContain(`${host(1)}: connection lost`);
-    // The cut left a half-written staged copy (the drill hit an upload), never the file itself.
-    expect(await stagedLeftovers(roots[1]!)).not.toEqual([]);
+    // The drill hit an upload (a staged copy was being written). A compressed upload removes its
+    // partial copy when the stream is cut; whatever is left is a staged name, never the file itself.
     expect(staged).toMatch(/\.kubesmith-[0-9a-f]+$/);
+    for (const left of await stagedLeftovers(roots[1]!)) expect(left).toMatch(/\.kubesmith-[0-9a-f]+$/);
 
     const next = await kubesmith('setup', LAB, '03');
     expect(next.exitCode, next.all).toBe(0);
     await expectConverged();
   });
 
-  it('SSH sessions cut after containerd was replaced but before its restart: the next run does the owed restart', async () => {
+  // Skipped: uploads are now checked as they are staged, so the install script moves containerd
+  // and restarts it at once: the window this drill cut into is gone, and it needs a new way in
+  // (a slowed restart). The property itself (a restart owed across a cut is done by the next run)
+  // stays covered against a real sshd in test/unit/engine/services.test.ts.
+  it.skip('SSH sessions cut after containerd was replaced but before its restart: the next run does the owed restart', async () => {
     // containerd, its shim and the CNI plugins to install again: the install script verifies the
     // others after containerd moves into place, so the cut lands before the restart.
     await shell.run(
