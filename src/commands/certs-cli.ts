@@ -4,23 +4,9 @@ import { formatRenewPlan } from '../certs/renew-plan.js';
 import { certSummary, formatCertTable } from '../certs/table.js';
 import { OperationError } from '../errors.js';
 import { RENEW_BEFORE_DAYS } from '../pki/store.js';
-import { jsonRenderer } from '../render/json.js';
-import { plainRenderer } from '../render/plain.js';
-import type { Renderer } from '../render/renderer.js';
-import { ttyRenderer } from '../render/tty.js';
 import { checkCerts, renewCerts } from './certs.js';
-import { becomePassword, confirm, globals, interruptSignal } from './cli-helpers.js';
+import { becomePassword, confirm, globals, interruptSignal, progress } from './cli-helpers.js';
 import { openCluster } from './context.js';
-
-/** The run's progress on stderr (stdout carries the result): JSON lines with -o json. */
-function progress(cmd: Command): Renderer {
-  const { output = 'auto', verbose } = globals(cmd);
-  if (output === 'json') return jsonRenderer(process.stderr);
-  const usableTerminal = process.stderr.isTTY && (process.stderr.columns ?? 0) > 0;
-  if (output === 'plain' || (output === 'auto' && (!usableTerminal || process.env.CI)))
-    return plainRenderer(process.stderr, { verbose });
-  return ttyRenderer(process.stderr);
-}
 
 /** Fails the command (exit 1) when a certificate is expired, missing or unreadable; after the table. */
 function failures(rows: readonly CertRow[]): void {

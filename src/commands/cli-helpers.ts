@@ -2,6 +2,10 @@ import { setMaxListeners } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { ExitCode, InputError } from '../errors.js';
+import { jsonRenderer } from '../render/json.js';
+import { plainRenderer } from '../render/plain.js';
+import type { Renderer } from '../render/renderer.js';
+import { ttyRenderer } from '../render/tty.js';
 import type { GlobalOptions } from './context.js';
 
 export function interruptSignal(): AbortSignal {
@@ -45,4 +49,15 @@ export function globals(command: Command): GlobalOptions & { askBecomePass?: boo
 
 export async function becomePassword(command: Command): Promise<string | undefined> {
   return globals(command).askBecomePass ? promptSecret('sudo password: ') : undefined;
+}
+
+/** Where a day-2 command's progress goes: stderr (stdout carries its result), or JSON lines on stdout. */
+export function progress(cmd: Command): Renderer {
+  const { output = 'auto', verbose } = globals(cmd);
+  if (output === 'json') return jsonRenderer(process.stdout);
+  // A terminal that reports no width (a fresh pty, a serial console) would get one character per line.
+  const usableTerminal = process.stderr.isTTY && (process.stderr.columns ?? 0) > 0;
+  if (output === 'plain' || (output === 'auto' && (!usableTerminal || process.env.CI)))
+    return plainRenderer(process.stderr, { verbose });
+  return ttyRenderer(process.stderr);
 }

@@ -1,24 +1,9 @@
 import type { Command } from 'commander';
-import { jsonRenderer } from '../render/json.js';
-import { plainRenderer } from '../render/plain.js';
-import type { Renderer } from '../render/renderer.js';
-import { ttyRenderer } from '../render/tty.js';
 import { formatBackupList, takeBackup } from './backup.js';
-import { becomePassword, confirm, globals, interruptSignal } from './cli-helpers.js';
+import { becomePassword, confirm, globals, interruptSignal, progress } from './cli-helpers.js';
 import { openCluster } from './context.js';
 import { addEtcd, delEtcd } from './membership.js';
 import { restoreCluster } from './restore.js';
-
-/** Where a day-2 command's progress goes: stderr (stdout carries its result), or JSON lines on stdout. */
-function progress(cmd: Command): Renderer {
-  const { output = 'auto', verbose } = globals(cmd);
-  if (output === 'json') return jsonRenderer(process.stdout);
-  // A terminal that reports no width (a fresh pty, a serial console) would get one character per line.
-  const usableTerminal = process.stderr.isTTY && (process.stderr.columns ?? 0) > 0;
-  if (output === 'plain' || (output === 'auto' && (!usableTerminal || process.env.CI)))
-    return plainRenderer(process.stderr, { verbose });
-  return ttyRenderer(process.stderr);
-}
 
 /** A command's result on stdout: its lines, or one JSON line after the events with -o json. */
 function result(cmd: Command, text: string): void {

@@ -4,11 +4,7 @@ import type { Command } from 'commander';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
-import { jsonRenderer } from '../render/json.js';
-import { plainRenderer } from '../render/plain.js';
-import type { Renderer } from '../render/renderer.js';
-import { ttyRenderer } from '../render/tty.js';
-import { becomePassword, confirm, globals, interruptSignal, say } from './cli-helpers.js';
+import { becomePassword, confirm, globals, interruptSignal, progress, say } from './cli-helpers.js';
 import { type Cluster, openCluster } from './context.js';
 import { DEFAULT_DAYS, type KubeconfigOptions, kubeconfigAction, MAX_DAYS } from './kubeconfig-input.js';
 import {
@@ -19,16 +15,6 @@ import {
   issuedUsers,
 } from './kubeconfig-report.js';
 import { grantUser, readUserAccess, revokeUser } from './kubeconfig-users.js';
-
-/** Where the runs' progress goes: stderr (stdout carries the kubeconfig, its path or the list), or JSON lines. */
-function progress(cmd: Command): Renderer {
-  const { output = 'auto', verbose } = globals(cmd);
-  if (output === 'json') return jsonRenderer(process.stdout);
-  const usableTerminal = process.stderr.isTTY && (process.stderr.columns ?? 0) > 0;
-  if (output === 'plain' || (output === 'auto' && (!usableTerminal || process.env.CI)))
-    return plainRenderer(process.stderr, { verbose });
-  return ttyRenderer(process.stderr);
-}
 
 const serverSchema = z.object({ clusters: z.array(z.object({ cluster: z.object({ server: z.string() }) })) });
 
