@@ -41,6 +41,7 @@ export function registerCertsCommands(program: Command): void {
       if (globals(cmd).output === 'json')
         process.stdout.write(
           `${JSON.stringify({
+            type: 'result',
             cluster: opened.loaded.inventory.cluster.name,
             checkedAt: new Date().toISOString(),
             renewBeforeDays: RENEW_BEFORE_DAYS,

@@ -62,7 +62,9 @@ async function runKubeconfig(
   if (action.kind === 'grant') {
     const { kind: _, ...request } = action;
     const result = await grantUser(cluster, request, run);
-    process.stdout.write(`${result.kubeconfigFile}\n`);
+    if (globals(cmd).output === 'json')
+      process.stdout.write(`${JSON.stringify({ type: 'result', kubeconfigFile: result.kubeconfigFile })}\n`);
+    else process.stdout.write(`${result.kubeconfigFile}\n`);
     for (const line of formatGrant(request, result)) say(line);
     return;
   }

@@ -75,7 +75,7 @@ export function certsTests(
   let before: Row[] = [];
   const check = async () => {
     const run = await kubesmith('certs', 'check', lab, '-o', 'json');
-    const line = run.stdout.split('\n').find((l) => l.startsWith('{"cluster"'));
+    const line = run.stdout.split('\n').find((l) => l.startsWith('{"type":"result"'));
     expect(line, run.all).toBeDefined();
     return { run, rows: rowsSchema.parse(JSON.parse(line!)).rows };
   };
@@ -131,7 +131,8 @@ export function certsTests(
       expect(c.ok, c.host).toBeGreaterThan(50);
       expect(c.bad, `${c.host}: ${c.failures}`).toBe(0);
     }
-    const events = renew.stderr
+    // -o json: the run's events and then its result, one JSON object a line, on stdout.
+    const events = renew.stdout
       .split('\n')
       .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l));
