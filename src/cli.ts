@@ -9,6 +9,7 @@ import { registerLabCommands } from './commands/lab.js';
 import { registerMasterCommands } from './commands/masters.js';
 import { registerNodeCommands } from './commands/nodes.js';
 import { registerPowerCommands } from './commands/power.js';
+import { registerUpgradeCommand } from './commands/upgrade.js';
 import {
   ExitCode,
   formatProblem,
@@ -52,6 +53,7 @@ export function buildProgram(): Command {
   registerNodeCommands(program);
   registerMasterCommands(program);
   registerPowerCommands(program);
+  registerUpgradeCommand(program);
   registerDashboardTokenCommand(program);
   registerKubeconfigCommand(program);
   return program;

@@ -6,7 +6,7 @@ import { cacheDir, resolveLocalPath } from '../home.js';
 import type { Inventory } from '../inventory/schema.js';
 import { type BundleManifest, readBundleManifest, sha256File } from './bundle.js';
 import { withCacheLock } from './cache-lock.js';
-import { type Arch, type CatalogEntry, catalogFor, mirrored } from './catalog.js';
+import { type Arch, type CatalogEntry, catalogFor, KUBERNETES_BINARIES, mirrored } from './catalog.js';
 import { ArtifactError, downloadVerified, type Expected } from './download.js';
 
 /** A file a host needs, available on the deploy machine. */
@@ -59,6 +59,7 @@ export async function checkedSha(file: string): Promise<string> {
 
 async function fromBundle(
   dir: string,
+  kubernetesVersion: string,
   paths: readonly string[],
   optional: readonly string[],
 ): Promise<Map<string, LocalArtifactFile>> {
@@ -83,6 +84,14 @@ async function fromBundle(
         `the bundle ${dir} has no ${path}${absent ? ` (${absent.reason})` : ''}; add it to the bundle, or use artifacts.source: download`,
       );
     }
+    const binary = path.split('/').pop() ?? '';
+    if (
+      (KUBERNETES_BINARIES as readonly string[]).includes(binary) &&
+      artifact.version.replace(/^v/, '') !== kubernetesVersion
+    )
+      throw new ArtifactError(
+        `the bundle ${dir} holds Kubernetes ${artifact.version} (${path}), but the inventory asks for ${kubernetesVersion}: point artifacts.dir at a ${kubernetesVersion} bundle (kubesmith download --bundle), or set cluster.kubernetesVersion to ${artifact.version.replace(/^v/, '')}`,
+      );
     const localPath = join(dir, file.path);
     if (!existsSync(localPath))
       throw new ArtifactError(
@@ -230,7 +239,12 @@ export async function resolveArtifactFiles(
   const { artifacts, cluster } = inventory;
   const optional = options.optional ?? [];
   if (artifacts.source === 'dir')
-    return fromBundle(resolveLocalPath(artifacts.dir ?? '.', inventoryFile), paths, optional);
+    return fromBundle(
+      resolveLocalPath(artifacts.dir ?? '.', inventoryFile),
+      cluster.kubernetesVersion,
+      paths,
+      optional,
+    );
   const catalog = catalogFor(cluster.kubernetesVersion, options.arch);
   const entries = catalog.filter((e) =>
     Object.values(e.files).some((p) => paths.includes(p) || optional.includes(p)),

@@ -3,6 +3,7 @@ import { waitDeploymentReady } from './deployment-ready.js';
 import { cordon, deletePod, evictAll, podsOn, waitPodsGone } from './drain.js';
 import { openKubeHttp, withSignal } from './http.js';
 import { patchNode } from './node-patch.js';
+import { nodeVersions, waitNodeAt, waitPodsReadyOn } from './node-versions.js';
 import { waitNodesReady } from './nodes-ready.js';
 import { applyObjects, deleteObject, getObject, listObjects } from './objects.js';
 import { eitherSignal } from './poll.js';
@@ -55,6 +56,12 @@ export async function openKubeApi(
     },
     podsOn: (nodes) => podsOn(http, nodes),
     cordon: (node) => cordon(http, node),
+    uncordon: (node) => cordon(http, node, false),
+    nodeVersions: () => nodeVersions(http),
+    waitNodeAt: (node, version, wait) =>
+      waitNodeAt(http, node, version, { ...wait, signal: eitherSignal(options.signal, wait.signal) }),
+    waitPodsReadyOn: (node, wait) =>
+      waitPodsReadyOn(http, node, { ...wait, signal: eitherSignal(options.signal, wait.signal) }),
     evictAll: (pods, evictOptions) =>
       evictAll(http, pods, { ...evictOptions, signal: eitherSignal(options.signal, evictOptions.signal) }),
     deletePod: (pod) => deletePod(http, pod),

@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type { DrainPlan, DrainPod, EvictOptions } from './drain.js';
+import type { NodeVersion } from './node-versions.js';
 
 /** What the Kubernetes API client needs of a host connection: a raw byte pipe to a command run as root. */
 export interface StreamOpener {
@@ -65,6 +66,14 @@ export interface KubeApi {
   podsOn(nodes: readonly string[]): Promise<DrainPlan>;
   /** Marks a node unschedulable; whether it changed. */
   cordon(node: string): Promise<boolean>;
+  /** Marks a node schedulable again; whether it changed. */
+  uncordon(node: string): Promise<boolean>;
+  /** Every node's kubelet version and readiness. */
+  nodeVersions(): Promise<NodeVersion[]>;
+  /** Waits until the node is Ready with its kubelet at the version (1.35.4). */
+  waitNodeAt(node: string, version: string, options: WaitOptions): Promise<void>;
+  /** Waits until every running pod bound to the node is Ready. */
+  waitPodsReadyOn(node: string, options: WaitOptions): Promise<void>;
   /** Evicts the pods (PodDisruptionBudgets respected, see kube/drain.ts); the pods it deleted with force. */
   evictAll(pods: readonly DrainPod[], options: EvictOptions): Promise<DrainPod[]>;
   deletePod(pod: DrainPod): Promise<void>;

@@ -28,14 +28,17 @@ import { kubeMaster } from './kube-master.js';
 import { kubeNode } from './kube-node.js';
 import { kubeNodeConfig } from './kube-node-config.js';
 import { network } from './network.js';
+import { nodeCordon } from './node-cordon.js';
 import { nodeDelete } from './node-delete.js';
 import { nodeDrain } from './node-drain.js';
 import { nodeRetire } from './node-retire.js';
 import { nodeStart } from './node-start.js';
 import { nodeStop } from './node-stop.js';
+import { nodeUncordon } from './node-uncordon.js';
 import { nodesReady } from './nodes-ready.js';
 import { prepare } from './prepare.js';
 import { runtime } from './runtime.js';
+import { upgradeCheck } from './upgrade-check.js';
 import { userGrant } from './user-grant.js';
 import { userList } from './user-list.js';
 import { userRevoke } from './user-revoke.js';
@@ -65,6 +68,9 @@ export const STEPS: ReadonlyMap<string, AnyStep> = new Map(
     etcdLeaveInventory,
     hostsFile,
     nodeDrain,
+    upgradeCheck,
+    nodeCordon,
+    nodeUncordon,
     nodeRetire,
     nodeDelete,
     clusterRefresh,

@@ -4,10 +4,12 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { z } from 'zod';
+import { LAB_KUBERNETES_VERSIONS } from '../../src/lab/build/recipes.js';
 import { LAB_KUBERNETES_VERSION } from '../../src/lab/inventory.js';
+import { bundleDir } from '../../src/lab/state.js';
 import type { VerifyReport } from '../../src/verify/report.js';
 import { skipWithout } from '../helpers/prerequisite.js';
-import { kubesmith, LAB_BUNDLE, labShell, labUnavailable } from './harness.js';
+import { E2E_HOME, kubesmith, LAB_BUNDLE, labShell, labUnavailable } from './harness.js';
 import { certsTests } from './lifecycle/certs.js';
 import { conformanceTests } from './lifecycle/conformance.js';
 import { kubeconfigUserTests } from './lifecycle/kubeconfig.js';
@@ -15,6 +17,7 @@ import { masterLifecycleTests } from './lifecycle/masters.js';
 import { nodeLifecycleTests } from './lifecycle/nodes.js';
 import { powerAndDestroyTests } from './lifecycle/power.js';
 import { restoreWithApiserversTests } from './lifecycle/restore.js';
+import { upgradeTests } from './lifecycle/upgrade.js';
 
 const unavailable = skipWithout('kubernetes e2e', labUnavailable());
 
@@ -440,6 +443,11 @@ describe.skipIf(unavailable)('setup all on 3 masters (with etcd) and 2 nodes', (
   kubeconfigUserTests(LAB, shell);
   restoreWithApiserversTests(LAB, shell, MASTERS);
   certsTests(LAB, shell, MASTERS, ALL);
+  // From here on the cluster runs the lab's second version: masters and nodes join it at that version.
+  upgradeTests(LAB, shell, MASTERS, NODES, ALL, {
+    version: LAB_KUBERNETES_VERSIONS[1],
+    bundleDir: bundleDir(E2E_HOME, LAB_KUBERNETES_VERSIONS[1]),
+  });
   // The machine del-master cleaned joins again as a worker in the node tests.
   masterLifecycleTests(LAB, shell, ALL, MASTERS);
   nodeLifecycleTests(LAB, shell, ALL);

@@ -229,6 +229,20 @@ describe.skipIf(unavailable)(
         },
       );
       expect(fromBundle.files).toBe(inBundle.length);
+      // An inventory at another version (an upgrade not yet pointed at its bundle) is refused, naming both.
+      const other = join(work, 'other-version.yaml');
+      writeFileSync(
+        other,
+        readFileSync(offline, 'utf8').replace(`kubernetesVersion: ${VERSION}`, 'kubernetesVersion: 1.35.9'),
+      );
+      const mismatch = await download(
+        await openCluster(undefined, { inventory: other, home: join(work, 'home') }),
+        {
+          arches: ['amd64'],
+          say: () => undefined,
+        },
+      ).catch((e: Error) => e);
+      expect(String(mismatch)).toMatch(new RegExp(`holds Kubernetes v?${VERSION}.*asks for 1\\.35\\.9`));
       // Step 03 takes the bundle's images, each checked against its manifest sha256.
       const offlineCluster = await openCluster(undefined, { inventory: offline, home: join(work, 'home') });
       const images = await resolveImages(offlineCluster.loaded.inventory, offline);
