@@ -41,8 +41,10 @@ export const kubeMaster: Step = {
     const version = binaries.get('bin/kube-apiserver')!.version;
     const { pki, encryptionKey } = await kubernetesPki(ctx);
     const files = controlPlaneFiles(host, inventory, { version, pki, encryptionKey });
+    // The binary too: an upgrade may change nothing else.
     const restartOn = (service: string, flags: string[], ...more: string[]) => [
       unitPath(service),
+      `${inventory.artifacts.binDir}/${service}`,
       ...flagInputs(flags, files),
       ...more,
     ];

@@ -73,7 +73,8 @@ export const kubeNode: Step = {
       name,
       enabled: true,
       state: 'started',
-      restartOn: [unitPath(name), ...inputs],
+      // The binary too: an upgrade may change nothing else.
+      restartOn: [unitPath(name), `${inventory.artifacts.binDir}/${name}`, ...inputs],
     });
     const resources: Resource[] = [
       clusterMarker(inventory),
