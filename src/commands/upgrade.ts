@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
 import { runCommandPlaybook } from '../engine/command-run.js';
 import { RunData } from '../engine/run-data.js';
+import { SNAPSHOT_REQUEST, SNAPSHOT_TAKEN } from '../etcd/run-keys.js';
 import { parseDuration } from '../nodes/plan.js';
 import { STEPS } from '../steps/index.js';
+import { markUpgradeFinished } from '../upgrade/marker.js';
 import { inventoryAt, maxUnavailable, upgradeBatches, upgradePlan, upgradeTarget } from '../upgrade/plan.js';
 import {
   UPGRADE_BATCH,
@@ -40,6 +42,7 @@ async function upgrade(opened: Cluster, options: UpgradeOptions, cmd: Command): 
   const data = new RunData();
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   data.set(UPGRADE_REQUEST, { to, inventoryText: text, stamp, force, drainTimeoutMs });
+  data.set(SNAPSHOT_REQUEST, { note: `before upgrade to ${to}`, prune: true, safety: false });
   const common = {
     paths: opened.paths,
     loaded,
@@ -65,8 +68,9 @@ async function upgrade(opened: Cluster, options: UpgradeOptions, cmd: Command): 
       targets: names,
     });
   }
+  await markUpgradeFinished(opened.paths.dir);
   const kept = data.get(UPGRADE_INVENTORY_BACKUP);
-  const message = `upgraded to ${to}: the control plane, and the kubelets of ${batches.flat().join(', ') || 'no host (all were at the target)'}${kept ? `; the previous inventory is at ${kept}` : ''}`;
+  const message = `upgraded to ${to}: the control plane, and the kubelets of ${batches.flat().join(', ') || 'no host (all were at the target)'}; snapshot ${data.get(SNAPSHOT_TAKEN)?.name ?? 'none'}${kept ? `; the previous inventory is at ${kept}` : ''}`;
   if (globals(cmd).output === 'json')
     process.stdout.write(`${JSON.stringify({ type: 'result', message })}\n`);
   else process.stdout.write(`${message}\n`);

@@ -3,7 +3,13 @@ import { waitDeploymentReady } from './deployment-ready.js';
 import { cordon, deletePod, evictAll, podsOn, waitPodsGone } from './drain.js';
 import { openKubeHttp, withSignal } from './http.js';
 import { patchNode } from './node-patch.js';
-import { nodeVersions, waitNodeAt, waitPodsReadyOn } from './node-versions.js';
+import {
+  finishNodeUpgrade,
+  nodeVersions,
+  startNodeUpgrade,
+  waitNodeAt,
+  waitPodsReadyOn,
+} from './node-versions.js';
 import { waitNodesReady } from './nodes-ready.js';
 import { applyObjects, deleteObject, getObject, listObjects } from './objects.js';
 import { eitherSignal } from './poll.js';
@@ -56,7 +62,8 @@ export async function openKubeApi(
     },
     podsOn: (nodes) => podsOn(http, nodes),
     cordon: (node) => cordon(http, node),
-    uncordon: (node) => cordon(http, node, false),
+    startNodeUpgrade: (node, version) => startNodeUpgrade(http, node, version),
+    finishNodeUpgrade: (node) => finishNodeUpgrade(http, node),
     nodeVersions: () => nodeVersions(http),
     waitNodeAt: (node, version, wait) =>
       waitNodeAt(http, node, version, { ...wait, signal: eitherSignal(options.signal, wait.signal) }),

@@ -71,8 +71,8 @@ export async function podsOn(http: KubeHttp, nodes: readonly string[]): Promise<
   return drainPlan(items);
 }
 
-/** Marks the node unschedulable (or schedulable again); whether that changed it. */
-export async function cordon(http: KubeHttp, node: string, unschedulable = true): Promise<boolean> {
+/** Marks the node unschedulable; whether it was schedulable before. */
+export async function cordon(http: KubeHttp, node: string): Promise<boolean> {
   const path = `/api/v1/nodes/${encodeURIComponent(node)}`;
   const response = await http.send({ method: 'GET', path });
   // No Node object (a kubelet that never registered, an earlier run deleted it): nothing to cordon.
@@ -82,15 +82,9 @@ export async function cordon(http: KubeHttp, node: string, unschedulable = true)
     response,
     `read node ${node}`,
   );
-  if ((current.spec.unschedulable ?? false) === unschedulable) return false;
-  const body = {
-    contentType: 'application/merge-patch+json',
-    text: JSON.stringify({ spec: { unschedulable: unschedulable || null } }),
-  };
-  expectOk(
-    await http.send({ method: 'PATCH', path, body }),
-    `${unschedulable ? 'cordon' : 'uncordon'} ${node}`,
-  );
+  if (current.spec.unschedulable) return false;
+  const body = { contentType: 'application/merge-patch+json', text: '{"spec":{"unschedulable":true}}' };
+  expectOk(await http.send({ method: 'PATCH', path, body }), `cordon ${node}`);
   return true;
 }
 

@@ -66,9 +66,11 @@ export interface KubeApi {
   podsOn(nodes: readonly string[]): Promise<DrainPlan>;
   /** Marks a node unschedulable; whether it changed. */
   cordon(node: string): Promise<boolean>;
-  /** Marks a node schedulable again; whether it changed. */
-  uncordon(node: string): Promise<boolean>;
-  /** Every node's kubelet version and readiness. */
+  /** Marks a node as being upgraded to the version and cordons it; whether it cordoned it. */
+  startNodeUpgrade(node: string, version: string): Promise<boolean>;
+  /** Drops the upgrade's marks; uncordons the node when the upgrade cordoned it (whether it did). */
+  finishNodeUpgrade(node: string): Promise<boolean>;
+  /** Every node's kubelet version, unfinished upgrade and readiness. */
   nodeVersions(): Promise<NodeVersion[]>;
   /** Waits until the node is Ready with its kubelet at the version (1.35.4). */
   waitNodeAt(node: string, version: string, options: WaitOptions): Promise<void>;

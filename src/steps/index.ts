@@ -39,6 +39,7 @@ import { nodesReady } from './nodes-ready.js';
 import { prepare } from './prepare.js';
 import { runtime } from './runtime.js';
 import { upgradeCheck } from './upgrade-check.js';
+import { upgradeInventory } from './upgrade-inventory.js';
 import { userGrant } from './user-grant.js';
 import { userList } from './user-list.js';
 import { userRevoke } from './user-revoke.js';
@@ -69,6 +70,7 @@ export const STEPS: ReadonlyMap<string, AnyStep> = new Map(
     hostsFile,
     nodeDrain,
     upgradeCheck,
+    upgradeInventory,
     nodeCordon,
     nodeUncordon,
     nodeRetire,

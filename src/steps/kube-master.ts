@@ -13,6 +13,7 @@ import { balancerResources, fileResource, flagInputs } from '../hostlib/balancer
 import { kubernetesPki } from '../hostlib/kubernetes-pki.js';
 import { clusterMarker } from '../hostlib/marker.js';
 import { sectionedRead } from '../hostlib/sections.js';
+import { refuseDuringUpgrade } from '../upgrade/marker.js';
 
 export const CONTROL_PLANE_BINARIES = [
   'bin/kube-apiserver',
@@ -31,6 +32,7 @@ export const kubeMaster: Step = {
   id: 'kube-master',
   title: 'Control plane: kube-apiserver, kube-controller-manager, kube-scheduler, local balancer',
   async preflight(ctx) {
+    await refuseDuringUpgrade(ctx);
     for (const arch of ctx.arches) await artifactsFor(ctx, arch, CONTROL_PLANE_BINARIES);
     await kubernetesPki(ctx);
   },
@@ -41,7 +43,7 @@ export const kubeMaster: Step = {
     const version = binaries.get('bin/kube-apiserver')!.version;
     const { pki, encryptionKey } = await kubernetesPki(ctx);
     const files = controlPlaneFiles(host, inventory, { version, pki, encryptionKey });
-    // The binary too: an upgrade may change nothing else.
+    // The binary too: a bundle rebuilt at the same version changes nothing else.
     const restartOn = (service: string, flags: string[], ...more: string[]) => [
       unitPath(service),
       `${inventory.artifacts.binDir}/${service}`,

@@ -11,6 +11,7 @@ import { balancerResources, fileResource, flagInputs } from '../hostlib/balancer
 import { kubernetesPki } from '../hostlib/kubernetes-pki.js';
 import { clusterMarker } from '../hostlib/marker.js';
 import { sectionedRead } from '../hostlib/sections.js';
+import { refuseDuringUpgrade } from '../upgrade/marker.js';
 
 const NODE_BINARIES = ['bin/kubelet', 'bin/kube-proxy'];
 const SYSTEMD_RESOLVED_STUB = '127.0.0.53';
@@ -48,6 +49,7 @@ export const kubeNode: Step = {
   id: 'kube-node',
   title: 'Nodes: kubelet and kube-proxy on every master and node, the local balancer',
   async preflight(ctx) {
+    await refuseDuringUpgrade(ctx);
     for (const arch of ctx.arches) await artifactsFor(ctx, arch, NODE_BINARIES);
     await kubernetesPki(ctx);
   },
@@ -73,7 +75,7 @@ export const kubeNode: Step = {
       name,
       enabled: true,
       state: 'started',
-      // The binary too: an upgrade may change nothing else.
+      // The binary too: a bundle rebuilt at the same version changes nothing else.
       restartOn: [unitPath(name), `${inventory.artifacts.binDir}/${name}`, ...inputs],
     });
     const resources: Resource[] = [

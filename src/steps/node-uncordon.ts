@@ -6,8 +6,9 @@ import { UPGRADE_BATCH, UPGRADE_REQUEST } from '../upgrade/run-keys.js';
 const NODE_TIMEOUT_MS = 180_000;
 
 /**
- * After a batch of nodes is upgraded: each Ready with its kubelet at the target, uncordoned, and
- * its pods (its DaemonSets') Ready again before the next batch starts.
+ * After a batch of nodes is upgraded: each Ready with its kubelet at the target, its upgrade
+ * marks dropped and, if the upgrade cordoned it, uncordoned; its DaemonSets' pods Ready again
+ * before the next batch starts.
  */
 export const nodeUncordon: DeployStep = {
   id: 'node-uncordon',
@@ -17,11 +18,10 @@ export const nodeUncordon: DeployStep = {
     const data = runData(ctx.shared);
     const { names } = data.need(UPGRADE_BATCH);
     const { to } = data.need(UPGRADE_REQUEST);
-    if (ctx.dryRun) return ctx.log(`would wait for ${names.join(', ')} Ready at ${to}, then uncordon them`);
     const wait = { timeoutMs: NODE_TIMEOUT_MS, signal: ctx.signal };
     await withClusterApi(ctx, async (api, via) => {
       for (const name of names) await api.waitNodeAt(name, to, wait);
-      for (const name of names) if (await api.uncordon(name)) ctx.changed(via.name);
+      for (const name of names) if (await api.finishNodeUpgrade(name)) ctx.changed(via.name);
       for (const name of names) await api.waitPodsReadyOn(name, wait);
       ctx.log(`${names.join(', ')}: Ready at ${to}, uncordoned, pods Ready`);
     });

@@ -99,9 +99,9 @@ export function upgradePlan(
   return [
     `upgrade plan for cluster ${inventory.cluster.name}: Kubernetes ${inventory.cluster.kubernetesVersion} -> ${to}`,
     '  first, from the API: every node and the control plane checked against the version-skew policy; nodes already at the target are left alone (a re-run resumes)',
-    `  ${loaded.file}: kubernetesVersion ${to} (the previous file kept beside it); the target's images imported on every host; an etcd snapshot`,
+    `  an etcd snapshot; then ${loaded.file}: kubernetesVersion ${to} (the previous file kept beside it); the target's images imported on every host`,
     `  masters ${masters.join(', ')}: kube-apiserver, kube-controller-manager, kube-scheduler, one master at a time, each healthy before the next`,
-    `  then each node's kubelet and kube-proxy: masters one at a time, then workers ${workers.join(', ') || '(none)'} ${options.maxUnavailable} at a time: cordon, drain (PodDisruptionBudgets respected, up to ${options.drainTimeoutMs / 1000} s${options.force ? '; --force deletes pods without a controller and pods still blocked' : ''}), upgrade, wait Ready at ${to}, uncordon, wait for its pods`,
+    `  then each node's kubelet and kube-proxy: masters one at a time, then workers ${workers.join(', ') || '(none)'} ${options.maxUnavailable} at a time: cordon, drain (PodDisruptionBudgets respected, up to ${options.drainTimeoutMs / 1000} s${options.force ? '; --force deletes pods without a controller and pods still blocked' : ''}), upgrade, wait Ready at ${to}, uncordon (a node cordoned before stays so), wait for its DaemonSets' pods`,
     '  containerd, the CNI plugins and the addons stay as they are; then verify',
     `  a failure stops the upgrade at that host (left cordoned); fix it and run the same command again`,
   ].join('\n');

@@ -6,7 +6,7 @@ import type { DrainRequest } from '../nodes/drain-nodes.js';
 export interface UpgradeRequest {
   /** The target version, 1.35.4. */
   to: string;
-  /** The inventory's text at the target version, written once the cluster passed the checks. */
+  /** The inventory's text at the target version, written once the cluster passed the checks and the snapshot. */
   inventoryText: string;
   /** Names the copy of the previous inventory. */
   stamp: string;

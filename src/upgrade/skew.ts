@@ -15,27 +15,30 @@ export interface UpgradeVerdict {
 }
 
 /**
- * Whether the cluster as the API reports it may go to `to`: the control plane at most one minor
+ * Whether the cluster as the API reports it may go to `to`: every apiserver at most one minor
  * below it and not above it, every inventory host registered, no kubelet above the target nor
- * more than three minors below it. A host already at the target is not pending (a re-run resumes).
+ * more than three minors below it. A host is pending while its kubelet is not at the target or
+ * an upgrade it began is unfinished (cordoned, not uncordoned yet): a re-run resumes with it.
  */
 export function judgeUpgrade(
   hosts: readonly HostSpec[],
-  apiserverVersion: string,
+  apiservers: ReadonlyMap<string, string>,
   nodes: readonly NodeVersion[],
   to: string,
 ): UpgradeVerdict {
   const target = versionParts(to)!;
   const problems: string[] = [];
-  const api = versionParts(apiserverVersion);
-  if (!api)
-    problems.push(`the apiserver reports version '${apiserverVersion}', not one kubesmith can compare`);
-  else if (api[1] < target[1] - 1 || api[0] !== target[0])
-    problems.push(
-      `the control plane runs ${apiserverVersion}: more than one minor below ${to}; upgrade one minor at a time`,
-    );
-  else if (api[1] > target[1] || (api[1] === target[1] && api[2] > target[2]))
-    problems.push(`the control plane runs ${apiserverVersion}, above ${to}: kubesmith does not downgrade`);
+  for (const [master, version] of apiservers) {
+    const api = versionParts(version);
+    if (!api)
+      problems.push(`${master}: its apiserver reports version '${version}', not one kubesmith can compare`);
+    else if (api[1] < target[1] - 1 || api[0] !== target[0])
+      problems.push(
+        `${master}: its apiserver runs ${version}, more than one minor below ${to}; upgrade one minor at a time`,
+      );
+    else if (api[1] > target[1] || (api[1] === target[1] && api[2] > target[2]))
+      problems.push(`${master}: its apiserver runs ${version}, above ${to}: kubesmith does not downgrade`);
+  }
   const pending: string[] = [];
   for (const host of hosts) {
     const node = nodes.find((n) => n.name === host.name);
@@ -55,7 +58,7 @@ export function judgeUpgrade(
       problems.push(
         `${host.name}: its kubelet runs ${node.kubeletVersion}, more than ${KUBELET_SKEW} minors below ${to}, which the version-skew policy does not allow; upgrade it first`,
       );
-    if (node.kubeletVersion !== `v${to}`) pending.push(host.name);
+    if (node.kubeletVersion !== `v${to}` || node.upgradingTo !== undefined) pending.push(host.name);
   }
   const strangers = nodes.map((n) => n.name).filter((n) => !hosts.some((h) => h.name === n));
   return { problems, pending, strangers };

@@ -7,18 +7,32 @@ import { inventorySchema } from '../../../src/inventory/schema.js';
 import { smokeImage } from '../../../src/verify/smoke-objects.js';
 import { kubesmith, type labShell, waitFor } from '../harness.js';
 
-type Event = { type: string; step?: string; host?: string; hosts?: string[]; changed?: number };
+type Event = {
+  type: string;
+  command?: string;
+  step?: string;
+  host?: string;
+  hosts?: string[];
+  changed?: number;
+};
 
 const FROM = '1.34.4';
 const NS = 'upgrade-e2e';
 const DROP_IN = '/etc/systemd/system/kubelet.service.d/99-upgrade-e2e-fail.conf';
 const LONG = 20 * 60_000;
 
-const jsonEvents = (stdout: string): Event[] =>
-  stdout
+/** The events of the upgrade's own runs (not of the verify run that ends the command). */
+function jsonEvents(stdout: string): Event[] {
+  let command = '';
+  return stdout
     .split('\n')
     .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l));
+    .map((l) => JSON.parse(l))
+    .filter((e) => {
+      if (e.type === 'run-start') command = e.command;
+      return command.startsWith('upgrade');
+    });
+}
 const hostStarts = (events: Event[], steps: string[]) =>
   events.filter((e) => e.type === 'host-start' && steps.includes(e.step!)).map((e) => e.host!);
 /**
