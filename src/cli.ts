@@ -83,7 +83,7 @@ export function report(error: unknown): number {
     return ExitCode.failed;
   }
   if (error instanceof StepFailedError) {
-    say(`error: ${error.message}`);
+    say(`error: ${error.message}${error.hint ? `\n  hint: ${error.hint}` : ''}`);
     return exitCodeOf(error);
   }
   if (error instanceof LockedError) {

@@ -79,7 +79,11 @@ export interface HostFailure {
 /** One or more hosts failed a step; the others went on as far as they could. */
 export class StepFailedError extends Error {
   override readonly name = 'StepFailedError';
-  constructor(readonly failures: HostFailure[]) {
+  constructor(
+    readonly failures: HostFailure[],
+    /** What to do next, when the command knows (e.g. that running it again resumes). */
+    readonly hint?: string,
+  ) {
     super(`${failures.length} host(s) failed: ${failures.map((f) => `${f.host} at ${f.step}`).join(', ')}`);
   }
 }

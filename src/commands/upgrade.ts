@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { runCommandPlaybook } from '../engine/command-run.js';
 import { RunData } from '../engine/run-data.js';
+import { StepFailedError } from '../errors.js';
 import { SNAPSHOT_REQUEST, SNAPSHOT_TAKEN } from '../etcd/run-keys.js';
 import { parseDuration } from '../nodes/plan.js';
 import { STEPS } from '../steps/index.js';
@@ -66,6 +67,12 @@ async function upgrade(opened: Cluster, options: UpgradeOptions, cmd: Command): 
       label: `upgrade --to ${to}: ${names.join(' ')}`,
       playbook: 'upgrade-node',
       targets: names,
+    }).catch((error: unknown) => {
+      if (!(error instanceof StepFailedError)) throw error;
+      throw new StepFailedError(
+        error.failures,
+        `${names.join(', ')} stay cordoned; fix what failed there and run 'kubesmith upgrade ${loaded.inventory.cluster.name} --to ${to}' again: it resumes with the nodes not done, the others are left as they are`,
+      );
     });
   }
   await markUpgradeFinished(opened.paths.dir);

@@ -220,6 +220,9 @@ export function upgradeTests(
       const run = await upgrade('--yes', '-o', 'json');
       expect(run.exitCode, run.all).toBe(1);
       expect(run.all).toContain(name(2));
+      expect(run.stderr).toMatch(
+        new RegExp(`hint: ${name(2)} stay cordoned;.*upgrade ${lab} --to ${to.version}' again: it resumes`),
+      );
       const events = jsonEvents(run.stdout);
       // Masters one at a time, stopped at the third: no worker drained or upgraded.
       expect(kubeNodeBatches(events)).toEqual([[name(0)], [name(1)], [name(2)]]);
