@@ -1,5 +1,5 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { stringify } from 'yaml';
+import { isMap, isSeq, parseDocument, stringify } from 'yaml';
 import type { ClusterPaths } from '../home.js';
 import { LAB_KUBERNETES_VERSIONS } from './build/recipes.js';
 import type { LabState } from './state.js';
@@ -45,7 +45,7 @@ export function labInventory(state: LabState, options: LabInventoryOptions): str
     artifacts: options.bundleDir ? { source: 'dir', dir: options.bundleDir } : { source: 'download' },
     hosts: state.machines.map((m) => ({ name: m.name, address: m.address, roles: m.roles })),
   };
-  return `# Written by 'kubesmith lab up ${state.machines.length} --name ${state.name}'. Host keys are pinned in known_hosts beside this file.\n# Adding machines rewrites this file; new machines join as nodes.\n${stringify(inventory)}`;
+  return `# Written by 'kubesmith lab up ${state.machines.length} --name ${state.name}'. Host keys are pinned in known_hosts beside this file.\n# Adding machines (lab up with a larger count) appends them here as nodes and keeps the rest.\n${stringify(inventory)}`;
 }
 
 /** Writes a file only when its content differs; returns whether it changed. */
@@ -56,14 +56,36 @@ export async function writeIfChanged(file: string, content: string, mode = 0o600
   return true;
 }
 
+/**
+ * A running lab's inventory with the machines it lacks appended as nodes: what the user changed
+ * (the version after an upgrade, the artifact source, roles, labels) stays. Undefined when there
+ * is no inventory to keep.
+ */
+async function grownInventory(file: string, state: LabState): Promise<string | undefined> {
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
+  const doc = parseDocument(text);
+  const hosts = doc.get('hosts');
+  if (!isSeq(hosts)) return undefined;
+  const names = new Set(hosts.items.map((h) => (isMap(h) ? String(h.get('name')) : '')));
+  for (const m of state.machines)
+    if (!names.has(m.name)) hosts.add(doc.createNode({ name: m.name, address: m.address, roles: m.roles }));
+  return doc.toString();
+}
+
+/**
+ * The lab's inventory: a new lab gets a fresh one; a running lab that grows keeps its file and
+ * gains the new machines (`grow`).
+ */
 export async function writeLabCluster(
   paths: ClusterPaths,
   state: LabState,
-  options: LabInventoryOptions,
+  options: LabInventoryOptions & { grow: boolean },
   hostKeys: string[],
 ): Promise<boolean> {
   await mkdir(paths.dir, { recursive: true, mode: 0o700 });
-  const a = await writeIfChanged(paths.inventory, labInventory(state, options));
+  const kept = options.grow ? await grownInventory(paths.inventory, state) : undefined;
+  const a = await writeIfChanged(paths.inventory, kept ?? labInventory(state, options));
   const b = await writeIfChanged(paths.knownHosts, `${hostKeys.join('\n')}\n`);
   return a || b;
 }

@@ -168,7 +168,7 @@ export async function labUp(count: number, options: LabOptions): Promise<LabUpRe
     const changed = await writeLabCluster(
       cluster,
       state,
-      { keyFile: paths.key, bundleDir: bundle.dir },
+      { keyFile: paths.key, bundleDir: bundle.dir, grow: previous !== undefined },
       hostKeys,
     );
     return {

@@ -13,6 +13,9 @@ export const AUDIT_LOG_ROTATION = { maxAgeDays: 30, maxBackups: 10, maxSizeMb: 1
 export const serviceAccountIssuer = (inv: Inventory) =>
   `https://kubernetes.default.svc.${inv.cluster.network.dnsDomain}`;
 
+/** Longer than the local balancers' health checks take to mark an apiserver down (haproxy.cfg: inter 1s fall 2). */
+const SHUTDOWN_DELAY_SECONDS = 5;
+
 /**
  * kube-apiserver's command line on one master: bound to the host's address on 6443 (the local
  * balancer holds 127.0.0.1:6443), etcd over mTLS, Node and RBAC authorization, NodeRestriction,
@@ -58,6 +61,9 @@ export function apiserverFlags(_version: string, master: HostSpec, inv: Inventor
     `--audit-log-maxbackup=${AUDIT_LOG_ROTATION.maxBackups}`,
     `--audit-log-maxsize=${AUDIT_LOG_ROTATION.maxSizeMb}`,
     '--profiling=false',
+    // Stopping, it fails /readyz but keeps serving this long: every local balancer (a check each
+    // second, down after two) takes it out before its listener closes, and back only once ready.
+    `--shutdown-delay-duration=${SHUTDOWN_DELAY_SECONDS}s`,
   ];
 }
 
