@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { inventorySchema } from '../../../src/inventory/schema.js';
+import { smokeImage } from '../../../src/verify/smoke-objects.js';
 import { kubesmith, type labShell } from '../harness.js';
 
 type Shell = ReturnType<typeof labShell>;
@@ -34,6 +36,9 @@ export function nodeLifecycleTests(lab: string, shell: Shell, existing: number[]
   const name = (i: number) => `${lab}-${i + 1}`;
   const kubectl = (args: string) => shell.run(0, `kubectl --kubeconfig /etc/kubernetes/admin.conf ${args}`);
   const [first, second] = [existing.length, existing.length + 1];
+  // The agnhost the cluster's version carries (the lab may have been upgraded before these tests).
+  const agnhost = () =>
+    smokeImage(inventorySchema.parse(parse(readFileSync(join(shell.clusterDir, 'inventory.yaml'), 'utf8'))));
   /** The nodes of spread's running pods that are not terminating (a rollout leaves old ones for a while). */
   const spreadNodes = async () => {
     const pods = JSON.parse(await kubectl('get pods -l app=spread -o json')).items as {
@@ -103,7 +108,7 @@ export function nodeLifecycleTests(lab: string, shell: Shell, existing: number[]
             containers: [
               {
                 name: 'agnhost',
-                image: 'registry.k8s.io/e2e-test-images/agnhost:2.56',
+                image: agnhost(),
                 args: ['netexec', '--http-port=8080'],
               },
             ],
@@ -118,7 +123,7 @@ export function nodeLifecycleTests(lab: string, shell: Shell, existing: number[]
 
   it('del-node: a bare pod is refused, a PodDisruptionBudget holds the drain and its pods are listed; relaxed, the pods move, the Node is gone, the host is clean', async () => {
     await kubectl(
-      `run bare --image=registry.k8s.io/e2e-test-images/agnhost:2.56 --overrides='{"spec":{"nodeName":"${name(second)}"}}' --command -- /agnhost pause`,
+      `run bare --image=${agnhost()} --overrides='{"spec":{"nodeName":"${name(second)}"}}' --command -- /agnhost pause`,
     );
     const refused = await kubesmith('del-node', lab, name(second), '--yes');
     expect(refused.exitCode, refused.all).toBe(2);
