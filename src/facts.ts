@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CLUSTER_MARKER } from './hostlib/marker.js';
 import { type Section, sectionedRead } from './hostlib/sections.js';
+import { INSTALLED_VERSION_FILE } from './upgrade/installed.js';
 
 /** What kubesmith learns about a host in one remote command. */
 export interface HostFacts {
@@ -18,6 +19,8 @@ export interface HostFacts {
   container: string;
   cgroupVersion: 1 | 2;
   kubesmithCluster: string;
+  /** The Kubernetes version kubesmith last installed here ('' when none). */
+  kubernetesInstalled: string;
   packageManager: 'apt' | 'dnf' | 'yum' | 'none';
 }
 
@@ -35,6 +38,7 @@ export const FACT_SECTIONS: readonly Section[] = [
   ['virt', 'systemd-detect-virt --container 2>/dev/null || true'],
   ['cgroup', 'stat -fc %T /sys/fs/cgroup'],
   ['marker', `cat ${CLUSTER_MARKER} 2>/dev/null || true`],
+  ['kubernetes', `cat ${INSTALLED_VERSION_FILE} 2>/dev/null || true`],
   ['pkg', 'for p in apt-get dnf yum; do command -v $p >/dev/null && { echo $p; break; }; done'],
   ['time', 'date +%s%N'],
 ];
@@ -112,6 +116,7 @@ export function factsFromSections(s: ReadonlyMap<string, string>, localMidpointM
     container: get('virt') === 'none' ? '' : get('virt'),
     cgroupVersion: get('cgroup') === 'cgroup2fs' ? 2 : 1,
     kubesmithCluster: get('marker'),
+    kubernetesInstalled: get('kubernetes'),
     packageManager: pkg === 'apt' || pkg === 'dnf' || pkg === 'yum' ? pkg : 'none',
   };
 }

@@ -9,6 +9,7 @@ import {
 import type { HostSpec, Inventory } from './inventory/schema.js';
 import { minorOf } from './inventory/versions.js';
 import { kernelSource } from './os/kernel-upgrade.js';
+import { downgradeRefusal } from './upgrade/installed.js';
 
 export type Severity = 'block' | 'warn' | 'info';
 
@@ -89,6 +90,11 @@ export function hostFindings(
       `cgroup v1 is deprecated from Kubernetes 1.35 on: kubelet runs with failCgroupV1: false; move to cgroup v2 (boot with systemd.unified_cgroup_hierarchy=1) before a release drops it`,
     );
   }
+  const downgrade =
+    isK8s && facts.kubernetesInstalled
+      ? downgradeRefusal(host.name, facts.kubernetesInstalled, inventory.cluster.kubernetesVersion)
+      : undefined;
+  if (downgrade) add('block', downgrade);
   if (host.roles.includes('master') && facts.cpus < 2)
     add('block', `${facts.cpus} CPU: a master needs at least 2`);
   if (host.roles.includes('master') && facts.memoryMiB < 1700)

@@ -13,6 +13,7 @@ import { balancerResources, fileResource, flagInputs } from '../hostlib/balancer
 import { kubernetesPki } from '../hostlib/kubernetes-pki.js';
 import { clusterMarker } from '../hostlib/marker.js';
 import { sectionedRead } from '../hostlib/sections.js';
+import { INSTALLED_VERSION_FILE, installedVersionResource, refuseDowngrade } from '../upgrade/installed.js';
 import { refuseDuringUpgrade } from '../upgrade/marker.js';
 
 export const CONTROL_PLANE_BINARIES = [
@@ -25,6 +26,7 @@ const HEALTH_TIMEOUT_SECONDS = 120;
 
 const read = sectionedRead([
   ['uname', 'uname -m'],
+  ['installed', `cat ${INSTALLED_VERSION_FILE} 2>/dev/null || true`],
   ['active', 'systemctl is-active kube-apiserver.service || true'],
 ]);
 
@@ -41,6 +43,7 @@ export const kubeMaster: Step = {
     const seen = read.parse((await ctx.read(['sh', '-c', read.script])).stdout);
     const binaries = await artifactsFor(ctx, archOf(seen.get('uname')?.trim() ?? ''), CONTROL_PLANE_BINARIES);
     const version = binaries.get('bin/kube-apiserver')!.version;
+    refuseDowngrade(host.name, seen.get('installed') ?? '', version);
     const { pki, encryptionKey } = await kubernetesPki(ctx);
     const files = controlPlaneFiles(host, inventory, { version, pki, encryptionKey });
     // The binary too: a bundle rebuilt at the same version changes nothing else.
@@ -52,6 +55,7 @@ export const kubeMaster: Step = {
     ];
     const resources: Resource[] = [
       clusterMarker(inventory),
+      installedVersionResource(version),
       ...binaryResources(ctx, binaries.values()),
       { kind: 'directory', path: K8S_PKI, mode: 0o755 },
       { kind: 'directory', path: `${K8S_PKI}/etcd`, mode: 0o755 },

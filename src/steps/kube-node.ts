@@ -11,6 +11,7 @@ import { balancerResources, fileResource, flagInputs } from '../hostlib/balancer
 import { kubernetesPki } from '../hostlib/kubernetes-pki.js';
 import { clusterMarker } from '../hostlib/marker.js';
 import { sectionedRead } from '../hostlib/sections.js';
+import { INSTALLED_VERSION_FILE, installedVersionResource, refuseDowngrade } from '../upgrade/installed.js';
 import { refuseDuringUpgrade } from '../upgrade/marker.js';
 
 const NODE_BINARIES = ['bin/kubelet', 'bin/kube-proxy'];
@@ -18,6 +19,7 @@ const SYSTEMD_RESOLVED_STUB = '127.0.0.53';
 
 const read = sectionedRead([
   ['uname', 'uname -m'],
+  ['installed', `cat ${INSTALLED_VERSION_FILE} 2>/dev/null || true`],
   ['virt', 'systemd-detect-virt --container 2>/dev/null || true'],
   ['cgroup', 'stat -fc %T /sys/fs/cgroup'],
   ['resolv', 'cat /etc/resolv.conf 2>/dev/null'],
@@ -58,6 +60,7 @@ export const kubeNode: Step = {
     const seen = read.parse((await ctx.read(['sh', '-c', read.script])).stdout);
     const binaries = await artifactsFor(ctx, archOf(seen.get('uname')?.trim() ?? ''), NODE_BINARIES);
     const version = binaries.get('bin/kubelet')!.version;
+    refuseDowngrade(host.name, seen.get('installed') ?? '', version);
     const { pki } = await kubernetesPki(ctx);
     const { container, ...fromHost } = kubeletOptionsFrom(seen);
     // With IPVS, NodeLocal DNSCache answers on its link-local address only: pods must ask it there.
@@ -80,6 +83,7 @@ export const kubeNode: Step = {
     });
     const resources: Resource[] = [
       clusterMarker(inventory),
+      installedVersionResource(version),
       ...binaryResources(ctx, binaries.values()),
       { kind: 'directory', path: K8S_PKI, mode: 0o755 },
       { kind: 'directory', path: '/var/lib/kubelet', mode: 0o700 },

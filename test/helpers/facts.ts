@@ -16,6 +16,7 @@ export function hostFacts(overrides: Partial<HostFacts> = {}, os: Partial<HostFa
     container: '',
     cgroupVersion: 2,
     kubesmithCluster: '',
+    kubernetesInstalled: '',
     packageManager: 'apt',
     ...overrides,
   };

@@ -60,6 +60,18 @@ describe('preflight', () => {
     expect(warns('1.34.3').join()).not.toMatch(/failCgroupV1/);
   });
 
+  it('refuses going back a minor from what a host runs, allows a patch back and any step forward', () => {
+    const installed = (kubernetesInstalled: string, wanted: string) =>
+      blocks(facts({ kubernetesInstalled, kubesmithCluster: 'c' }), wanted);
+    const refused = installed('1.35.4\n', '1.34.4').join();
+    expect(refused).toMatch(/m1 runs Kubernetes 1\.35\.4, and the inventory asks for 1\.34\.4/);
+    expect(refused).toMatch(/set cluster\.kubernetesVersion to 1\.35\.4 or newer/);
+    expect(installed('1.35.4', '1.35.2')).toEqual([]);
+    expect(installed('1.34.4', '1.35.4')).toEqual([]);
+    expect(installed('', '1.34.4')).toEqual([]);
+    expect(installed('2.0.0', '1.37.0').join()).toMatch(/does not go back/);
+  });
+
   it('accepts ports used by this same cluster', () => {
     expect(blocks(facts({ listeningPorts: [2379, 6443], kubesmithCluster: 'c' }))).toEqual([]);
   });

@@ -1,4 +1,4 @@
-import type { Inventory } from '../../inventory/schema.js';
+import type { HostSpec, Inventory } from '../../inventory/schema.js';
 import { K8S_CERT, kubeletClientCert } from '../../pki/kubernetes-spec.js';
 import { CA } from '../../pki/spec.js';
 import type { Pki } from '../../pki/store.js';
@@ -34,10 +34,15 @@ export function kubeconfigFor(
 export const adminKubeconfig = (inv: Inventory, pki: CertSource) => kubeconfigFor(inv, pki, K8S_CERT.admin);
 export const superAdminKubeconfig = (inv: Inventory, pki: CertSource) =>
   kubeconfigFor(inv, pki, K8S_CERT.superAdmin);
-export const controllerManagerKubeconfig = (inv: Inventory, pki: CertSource) =>
-  kubeconfigFor(inv, pki, K8S_CERT.controllerManager);
-export const schedulerKubeconfig = (inv: Inventory, pki: CertSource) =>
-  kubeconfigFor(inv, pki, K8S_CERT.scheduler);
+/**
+ * The controller-manager and the scheduler talk to their own master's apiserver, as kubeadm has
+ * them, not through the balancer: while the masters are upgraded one at a time, a new one never
+ * talks to an older apiserver (the version-skew policy forbids it).
+ */
+export const controllerManagerKubeconfig = (inv: Inventory, pki: CertSource, master: HostSpec) =>
+  kubeconfigFor(inv, pki, K8S_CERT.controllerManager, apiserverUrl(master));
+export const schedulerKubeconfig = (inv: Inventory, pki: CertSource, master: HostSpec) =>
+  kubeconfigFor(inv, pki, K8S_CERT.scheduler, apiserverUrl(master));
 export const kubeProxyKubeconfig = (inv: Inventory, pki: CertSource) =>
   kubeconfigFor(inv, pki, K8S_CERT.kubeProxy);
 export const kubeletKubeconfig = (inv: Inventory, pki: CertSource, node: string) =>

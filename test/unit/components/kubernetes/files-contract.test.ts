@@ -73,8 +73,9 @@ describe.each([
     expect(referencedPaths(hosts.get('m1')!).length).toBeGreaterThan(30);
   });
 
-  it('points every kubeconfig at a name in the apiserver cert, or the local balancer', () => {
+  it('points every kubeconfig at a name in the apiserver cert: the local balancer, or the own apiserver for the controller-manager and scheduler', () => {
     const sans = apiserverSans(pki);
+    const ownApiserver = [K8S_PATHS.controllerManagerKubeconfig, K8S_PATHS.schedulerKubeconfig];
     for (const [host, files] of hosts)
       for (const f of files.filter(
         (file) => file.path.endsWith('.conf') && file.path.startsWith('/etc/kubernetes/'),
@@ -82,7 +83,10 @@ describe.each([
         const { server } = kubeconfigParts(f);
         const name = new URL(server).hostname.replace(/^\[|\]$/g, '');
         expect(sans.has(name), `${host} ${f.path}: ${server}`).toBe(true);
-        if (!inv.cluster.controlPlaneEndpoint)
+        const address = inv.hosts.find((h) => h.name === host)!.address;
+        if (ownApiserver.includes(f.path))
+          expect(server, `${host} ${f.path}`).toBe(`https://${address}:6443`);
+        else if (!inv.cluster.controlPlaneEndpoint)
           expect(server, `${host} ${f.path}`).toBe('https://127.0.0.1:6443');
         expect(new URL(server).port).toBe('6443');
       }
