@@ -58,3 +58,18 @@ describe.skipIf(unavailable).each(LAB_KUBERNETES_VERSIONS)('the lab bundle for K
     }
   });
 });
+
+describe.skipIf(unavailable)('the lab bundles of both Kubernetes versions', () => {
+  it('carry byte-identical archives of the images they share, so an upgrade uploads none of them', async () => {
+    const manifests = await Promise.all(
+      LAB_KUBERNETES_VERSIONS.map(async (version) =>
+        readBundleManifest((await ensureLabBundle(join(E2E_HOME, 'cache'), version, () => undefined)).dir),
+      ),
+    );
+    const [older, newer] = manifests.map((m) => new Map(m.images.map((i) => [i.name, i.sha256])));
+    const shared = [...older!.keys()].filter((name) => newer!.has(name));
+    expect(shared.some((n) => n.startsWith('ghcr.io/flannel-io/flannel:'))).toBe(true);
+    expect(shared.some((n) => n.includes('jessie-dnsutils'))).toBe(true);
+    for (const name of shared) expect(newer!.get(name), name).toBe(older!.get(name));
+  });
+});

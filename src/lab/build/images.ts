@@ -209,6 +209,9 @@ async function userlandLayer(dir: string): Promise<{ file: string; diffId: strin
     await rm(tar, { force: true });
     await writeFile(marker, wanted);
   }
+  // ldconfig's cache records inodes and times: the one file that made the userland layer, and so
+  // the flannel and jessie-dnsutils images, differ between two builds (90 s of upload per upgrade).
+  await rm(join(root, 'var/cache/ldconfig/aux-cache'), { force: true });
   return layerFromDirectory(root, tar);
 }
 

@@ -75,7 +75,7 @@ describe.each([
 
   it('points every kubeconfig at a name in the apiserver cert: the local balancer, or the own apiserver for the controller-manager and scheduler', () => {
     const sans = apiserverSans(pki);
-    const ownApiserver = [K8S_PATHS.controllerManagerKubeconfig, K8S_PATHS.schedulerKubeconfig];
+    const ownApiserver: string[] = [K8S_PATHS.controllerManagerKubeconfig, K8S_PATHS.schedulerKubeconfig];
     for (const [host, files] of hosts)
       for (const f of files.filter(
         (file) => file.path.endsWith('.conf') && file.path.startsWith('/etc/kubernetes/'),
