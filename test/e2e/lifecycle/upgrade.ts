@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { inventorySchema } from '../../../src/inventory/schema.js';
+import { bundleDir } from '../../../src/lab/state.js';
 import { smokeImage } from '../../../src/verify/smoke-objects.js';
-import { kubesmith, type labShell, waitFor } from '../harness.js';
+import { E2E_HOME, kubesmith, type labShell, waitFor } from '../harness.js';
 
 type Event = {
   type: string;
@@ -301,4 +302,27 @@ export function upgradeTests(
     },
     LONG,
   );
+
+  it('an inventory edited back to the old minor is refused before any host changes', async () => {
+    const upgraded = readFileSync(file, 'utf8');
+    const before = await stamps(all, 'kubelet kube-proxy kube-apiserver');
+    try {
+      const back = parse(upgraded);
+      back.cluster.kubernetesVersion = FROM;
+      back.artifacts.dir = bundleDir(E2E_HOME, FROM);
+      writeFileSync(file, stringify(back));
+      const run = await kubesmith('setup', lab, '04');
+      expect(run.exitCode, run.all).toBe(1);
+      for (const i of masters)
+        expect(run.all).toContain(
+          `${name(i)} runs Kubernetes ${to.version}, and the inventory asks for ${FROM}`,
+        );
+      expect(run.all).not.toMatch(/kube-master .*changed/);
+    } finally {
+      writeFileSync(file, upgraded);
+    }
+    expect(await stamps(all, 'kubelet kube-proxy kube-apiserver')).toEqual(before);
+    for (const i of all)
+      expect(await shell.run(i, 'cat /etc/kubesmith/kubernetes-version'), name(i)).toBe(to.version);
+  });
 }
