@@ -33,7 +33,7 @@ export function mountsUnder(dir: string): string[] {
   return readFileSync('/proc/self/mounts', 'utf8')
     .split('\n')
     .map((l) => l.split(' ')[1] ?? '')
-    .filter((m) => m.startsWith(dir));
+    .filter((m) => m === dir || m.startsWith(`${dir}/`));
 }
 
 export async function linkExists(name: string): Promise<boolean> {
@@ -44,7 +44,7 @@ export async function nspawnProcessesFor(dir: string): Promise<number[]> {
   const result = await execa('ps', ['-eo', 'pid=,args='], { reject: false });
   return result.stdout
     .split('\n')
-    .filter((l) => l.includes('systemd-nspawn') && l.includes(dir))
+    .filter((l) => l.includes('systemd-nspawn') && l.includes(`${dir}/`))
     .map((l) => Number.parseInt(l.trim(), 10));
 }
 
