@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import type { HostFacts } from './facts.js';
 import {
   CLUSTER_MARKER,
@@ -90,11 +91,6 @@ export function hostFindings(
       `cgroup v1 is deprecated from Kubernetes 1.35 on: kubelet runs with failCgroupV1: false; move to cgroup v2 (boot with systemd.unified_cgroup_hierarchy=1) before a release drops it`,
     );
   }
-  const downgrade =
-    isK8s && facts.kubernetesInstalled
-      ? downgradeRefusal(host.name, facts.kubernetesInstalled, inventory.cluster.kubernetesVersion)
-      : undefined;
-  if (downgrade) add('block', downgrade);
   if (host.roles.includes('master') && facts.cpus < 2)
     add('block', `${facts.cpus} CPU: a master needs at least 2`);
   if (host.roles.includes('master') && facts.memoryMiB < 1700)
@@ -115,8 +111,14 @@ export function hostFindings(
   if (marker && !ours)
     add(
       'block',
-      `${host.name} belongs to another kubesmith cluster: ${CLUSTER_MARKER} says '${marker.name}'${marker.id ? ` with id ${marker.id}` : ''}, this cluster is '${identity.name}'${'id' in identity ? ` with id ${identity.id}` : ''}; if that cluster is gone, reset ${host.name} (stop its services, delete ${CLUSTER_MARKER}) or use another host${marker.name === identity.name ? `; if it is this cluster and this deploy machine lost or re-made clusters/${identity.name}/cluster-id, copy cluster-id back from a backup folder (clusters/${identity.name}/backups/<time>/cluster-id) instead` : ''}`,
+      `${host.name} belongs to another kubesmith cluster: ${CLUSTER_MARKER} says '${marker.name}'${marker.id ? ` with id ${marker.id}` : ''}, this cluster is '${identity.name}'${'id' in identity ? ` with id ${identity.id}` : ''}; if that cluster is gone, reset ${host.name} (stop its services, delete ${dirname(CLUSTER_MARKER)}/) or use another host${marker.name === identity.name ? `; if it is this cluster and this deploy machine lost or re-made clusters/${identity.name}/cluster-id, copy cluster-id back from a backup folder (clusters/${identity.name}/backups/<time>/cluster-id) instead` : ''}`,
     );
+  // Another cluster's host is refused above; its record says nothing about this cluster.
+  const downgrade =
+    ours && isK8s && facts.kubernetesInstalled
+      ? downgradeRefusal(host.name, facts.kubernetesInstalled, inventory.cluster.kubernetesVersion)
+      : undefined;
+  if (downgrade) add('block', downgrade);
   for (const port of facts.listeningPorts) {
     const use = PORTS[port];
     if (!use?.roles.some((r) => host.roles.includes(r as HostSpec['roles'][number]))) continue;

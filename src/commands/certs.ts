@@ -11,6 +11,7 @@ import type { PkiChange } from '../pki/store.js';
 import { STEPS } from '../steps/index.js';
 import type { Day2Options } from './backup.js';
 import type { Cluster } from './context.js';
+import { preflightOf } from './day2.js';
 
 /**
  * Runs playbooks/certs-check.yaml (one sectioned read per host) and judges what it read against
@@ -81,6 +82,8 @@ export async function renewCerts(cluster: Cluster, options: RenewOptions): Promi
     data,
     becomePassword: options.becomePassword,
     signal: options.signal,
+    // Setup's host checks (a downgrade among them) before the first etcd member gets new certs.
+    hostPreflight: preflightOf(cluster.loaded),
     beforeConnect: () => options.approve(plan),
   });
   return { plan, reissued: data.get(REISSUED) ?? [], snapshot: data.get(SNAPSHOT_TAKEN)?.name };

@@ -13,7 +13,7 @@ import { balancerResources, fileResource, flagInputs } from '../hostlib/balancer
 import { kubernetesPki } from '../hostlib/kubernetes-pki.js';
 import { clusterMarker } from '../hostlib/marker.js';
 import { sectionedRead } from '../hostlib/sections.js';
-import { INSTALLED_VERSION_FILE, installedVersionResource, refuseDowngrade } from '../upgrade/installed.js';
+import { INSTALLED_VERSION_FILE, recordInstalled, refuseDowngrade } from '../upgrade/installed.js';
 import { refuseDuringUpgrade } from '../upgrade/marker.js';
 
 export const CONTROL_PLANE_BINARIES = [
@@ -43,7 +43,8 @@ export const kubeMaster: Step = {
     const seen = read.parse((await ctx.read(['sh', '-c', read.script])).stdout);
     const binaries = await artifactsFor(ctx, archOf(seen.get('uname')?.trim() ?? ''), CONTROL_PLANE_BINARIES);
     const version = binaries.get('bin/kube-apiserver')!.version;
-    refuseDowngrade(host.name, seen.get('installed') ?? '', version);
+    const installed = seen.get('installed') ?? '';
+    refuseDowngrade(host.name, installed, version);
     const { pki, encryptionKey } = await kubernetesPki(ctx);
     const files = controlPlaneFiles(host, inventory, { version, pki, encryptionKey });
     // The binary too: a bundle rebuilt at the same version changes nothing else.
@@ -55,7 +56,6 @@ export const kubeMaster: Step = {
     ];
     const resources: Resource[] = [
       clusterMarker(inventory),
-      installedVersionResource(version),
       ...binaryResources(ctx, binaries.values()),
       { kind: 'directory', path: K8S_PKI, mode: 0o755 },
       { kind: 'directory', path: `${K8S_PKI}/etcd`, mode: 0o755 },
@@ -78,6 +78,7 @@ export const kubeMaster: Step = {
     if (seen.get('active')?.trim() === 'active')
       await oneAtATime(ctx.shared, 'kube-master-restart', host.name, () => applyAndWait(ctx, resources));
     else await applyAndWait(ctx, resources);
+    await recordInstalled(ctx, installed, version);
   },
   async verify(ctx) {
     await waitHealthy(ctx, 10);

@@ -11,7 +11,7 @@ import { balancerResources, fileResource, flagInputs } from '../hostlib/balancer
 import { kubernetesPki } from '../hostlib/kubernetes-pki.js';
 import { clusterMarker } from '../hostlib/marker.js';
 import { sectionedRead } from '../hostlib/sections.js';
-import { INSTALLED_VERSION_FILE, installedVersionResource, refuseDowngrade } from '../upgrade/installed.js';
+import { INSTALLED_VERSION_FILE, recordInstalled, refuseDowngrade } from '../upgrade/installed.js';
 import { refuseDuringUpgrade } from '../upgrade/marker.js';
 
 const NODE_BINARIES = ['bin/kubelet', 'bin/kube-proxy'];
@@ -60,7 +60,8 @@ export const kubeNode: Step = {
     const seen = read.parse((await ctx.read(['sh', '-c', read.script])).stdout);
     const binaries = await artifactsFor(ctx, archOf(seen.get('uname')?.trim() ?? ''), NODE_BINARIES);
     const version = binaries.get('bin/kubelet')!.version;
-    refuseDowngrade(host.name, seen.get('installed') ?? '', version);
+    const installed = seen.get('installed') ?? '';
+    refuseDowngrade(host.name, installed, version);
     const { pki } = await kubernetesPki(ctx);
     const { container, ...fromHost } = kubeletOptionsFrom(seen);
     // With IPVS, NodeLocal DNSCache answers on its link-local address only: pods must ask it there.
@@ -83,7 +84,6 @@ export const kubeNode: Step = {
     });
     const resources: Resource[] = [
       clusterMarker(inventory),
-      installedVersionResource(version),
       ...binaryResources(ctx, binaries.values()),
       { kind: 'directory', path: K8S_PKI, mode: 0o755 },
       { kind: 'directory', path: '/var/lib/kubelet', mode: 0o700 },
@@ -109,5 +109,6 @@ export const kubeNode: Step = {
       seen.get('balancer') !== balancer.content;
     if (rerouted) await oneAtATime(ctx.shared, 'balancer-restart', host.name, () => ctx.apply(resources));
     else await ctx.apply(resources);
+    await recordInstalled(ctx, installed, version);
   },
 };

@@ -70,6 +70,10 @@ describe('preflight', () => {
     expect(installed('1.34.4', '1.35.4')).toEqual([]);
     expect(installed('', '1.34.4')).toEqual([]);
     expect(installed('2.0.0', '1.37.0').join()).toMatch(/does not go back/);
+    // Another cluster's record says nothing about this one: that host is refused for its marker.
+    const foreign = blocks(facts({ kubernetesInstalled: '1.37.0', kubesmithCluster: 'other' }), '1.34.4');
+    expect(foreign.join()).toMatch(/belongs to another kubesmith cluster/);
+    expect(foreign.join()).not.toMatch(/runs Kubernetes/);
   });
 
   it('accepts ports used by this same cluster', () => {
@@ -92,7 +96,7 @@ describe('preflight', () => {
       const refused = judged(other).join();
       expect(refused).toMatch(/m1 belongs to another kubesmith cluster/);
       expect(refused).toContain(`id ${'b'.repeat(32)}`);
-      expect(refused).toMatch(/delete \/etc\/kubesmith\/cluster-name/);
+      expect(refused).toMatch(/delete \/etc\/kubesmith\/\)/);
       // The same name with another id may be this cluster after the deploy machine lost its id.
       expect(refused).toMatch(/copy cluster-id back from a backup folder/);
       expect(judged(other, [22]).join()).toMatch(/another kubesmith cluster/);

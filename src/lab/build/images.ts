@@ -11,7 +11,7 @@ import {
   symlink,
   writeFile,
 } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { MIRROR, SUITE } from '../base.js';
 import { jessieDnsutilsImage, jessieDnsutilsRef, manifestImageTag } from './e2e-images.js';
@@ -179,12 +179,18 @@ async function flannelCniImage(
   );
 }
 
-/** A Debian userland (minbase plus the network tools), cached; the lower layer of agnhost. */
+/**
+ * A Debian userland (minbase plus the network tools), the lower layer of agnhost, flannel and
+ * jessie-dnsutils. Built once beside the per-version image dirs and shared by them: debootstrap
+ * stamps the day into files, so two builds differ, and so would every image over them.
+ */
 async function userlandLayer(dir: string): Promise<{ file: string; diffId: string }> {
-  const root = join(dir, 'userland-root');
-  const marker = join(dir, 'userland.packages');
+  const shared = join(dirname(dir), 'image-userland');
+  await mkdir(shared, { recursive: true });
+  const root = join(shared, 'root');
+  const marker = join(shared, 'packages');
   const wanted = `${SUITE} ${USERLAND_PACKAGES.join(',')}\n`;
-  const tar = join(dir, 'userland-layer.tar');
+  const tar = join(shared, 'layer.tar');
   if (!existsSync(root) || (await readFile(marker, 'utf8').catch(() => '')) !== wanted) {
     const staging = `${root}.building`;
     await rm(staging, { recursive: true, force: true });
@@ -209,9 +215,6 @@ async function userlandLayer(dir: string): Promise<{ file: string; diffId: strin
     await rm(tar, { force: true });
     await writeFile(marker, wanted);
   }
-  // ldconfig's cache records inodes and times: the one file that made the userland layer, and so
-  // the flannel and jessie-dnsutils images, differ between two builds (90 s of upload per upgrade).
-  await rm(join(root, 'var/cache/ldconfig/aux-cache'), { force: true });
   return layerFromDirectory(root, tar);
 }
 
