@@ -46,7 +46,7 @@ function bundleKey(kubernetesVersion: string): string {
         COMPONENT_RECIPES,
         kubernetes: kubernetesRecipe(kubernetesVersion),
         LAB_IMAGES,
-        format: 5,
+        format: 6,
       }),
     )
     .digest('hex')
