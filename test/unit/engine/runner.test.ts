@@ -290,20 +290,27 @@ describe.skipIf(unavailable)('step engine on three hosts (one real sshd on three
   it('cancels cleanly: no new hosts start after an abort', async () => {
     const controller = new AbortController();
     const started: string[] = [];
+    let abortedAt = 0;
     const slow: Step = {
       id: 'slow',
       title: 'slow',
       run: async (ctx) => {
         started.push(ctx.host.name);
-        if (started.length === 1) setTimeout(() => controller.abort(), 100);
+        if (started.length === 1)
+          setTimeout(() => {
+            abortedAt = Date.now();
+            controller.abort();
+          }, 100);
         await ctx.read(['sleep', '2']);
       },
     };
-    const t = Date.now();
     const summary = await runPlaybook(options([slow], { concurrency: 1, signal: controller.signal }));
     expect(summary.interrupted).toBe(true);
     expect(started).toEqual(['h1']);
-    expect(Date.now() - t).toBeLessThan(1900);
+    // The running command is cut at the abort, not waited for (it had 1.9 s left); measured from
+    // the abort, since connecting under a loaded machine (CI) takes its own time.
+    expect(abortedAt).toBeGreaterThan(0);
+    expect(Date.now() - abortedAt).toBeLessThan(1500);
     await sleep(10);
   });
 });
