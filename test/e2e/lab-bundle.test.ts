@@ -20,7 +20,6 @@ const VERSION_COMMANDS: [string, string[], (version: string) => string][] = [
   ['bin/containerd', ['--version'], (v) => ` v${v} `],
   ['bin/runc', ['--version'], (v) => `runc version ${v}`],
   ['bin/crictl', ['--version'], (v) => `crictl version ${v}`],
-  ['bin/helm', ['version', '--short'], (v) => `v${v}`],
 ];
 
 const unavailable = skipWithout('lab bundle e2e', labUnavailable());

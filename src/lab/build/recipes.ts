@@ -81,7 +81,6 @@ const CONTAINERD = '2.2.9';
 const RUNC = '1.3.4';
 const CNI = '1.9.1';
 const CRICTL = '1.34.0';
-const HELM = '3.19.0';
 /** kubeadm's CoreDNS for 1.34 (cmd/kubeadm/app/constants). */
 const COREDNS = '1.12.1';
 const METRICS_SERVER = '0.8.0';
@@ -175,14 +174,6 @@ export const COMPONENT_RECIPES: GoRecipe[] = [
     moduleVersion: `v${CRICTL}`,
     packages: { 'sigs.k8s.io/cri-tools/cmd/crictl': 'bin/crictl' },
     variables: { 'sigs.k8s.io/cri-tools/pkg/version.Version': CRICTL },
-  },
-  {
-    component: 'helm',
-    version: HELM,
-    module: 'helm.sh/helm/v3',
-    moduleVersion: `v${HELM}`,
-    packages: { 'helm.sh/helm/v3/cmd/helm': 'bin/helm' },
-    variables: { 'helm.sh/helm/v3/internal/version.version': `v${HELM}` },
   },
   // Binaries for images only (image-bin/): the cluster runs them as pods.
   {

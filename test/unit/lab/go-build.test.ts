@@ -125,8 +125,8 @@ describe('building from Go modules', () => {
     expect(linkerFlags(kubernetesRecipe('1.34.4'), 'T0')).toContain(
       '-X k8s.io/component-base/version.buildDate=T0',
     );
-    expect(linkerFlags(recipe('helm'), 'T0')).toBe(
-      '-s -w -X helm.sh/helm/v3/internal/version.version=v3.19.0',
+    expect(linkerFlags(recipe('crictl'), 'T0')).toBe(
+      '-s -w -X sigs.k8s.io/cri-tools/pkg/version.Version=1.34.0',
     );
   });
 
