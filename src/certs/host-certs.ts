@@ -45,6 +45,7 @@ function etcdFiles(host: HostSpec): HostCertFile[] {
 /** What kube-master installs (components/kubernetes/host-files.ts controlPlaneFiles). */
 function masterFiles(): HostCertFile[] {
   return [
+    pem('kube-master', K8S_PATHS.signingCaCert, CA.kubernetes),
     pem('kube-master', K8S_PATHS.apiserverCert, K8S_CERT.apiserver),
     pem('kube-master', K8S_PATHS.apiserverKubeletClientCert, K8S_CERT.apiserverKubeletClient),
     pem('kube-master', K8S_PATHS.apiserverEtcdClientCert, APISERVER_ETCD_CLIENT),

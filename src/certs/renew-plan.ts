@@ -4,7 +4,7 @@ import { InputError } from '../errors.js';
 import type { Inventory } from '../inventory/schema.js';
 import { clusterCerts } from '../pki/kubernetes-spec.js';
 import { cas } from '../pki/spec.js';
-import { type CertPart, hostCertFiles } from './host-certs.js';
+import { type CertPart, type HostCertFile, hostCertFiles } from './host-certs.js';
 import { certInfo, pemCertificates } from './read.js';
 
 /** One host's turn in a phase: the certificate files it gets and the services restarted for them. */
@@ -40,22 +40,31 @@ const TITLES: Record<CertPart, string> = {
   'kube-node': 'kubelet hosts, masters first (kubelet and kube-proxy healthz before the next)',
 };
 
-/** What certs renew will do, from the inventory alone: every leaf, the phases, the turns. */
-export function renewPlan(inv: Inventory): Omit<RenewPlan, 'warnings'> {
-  const leaves = clusterCerts(inv)
-    .filter((s) => s.issuer)
-    .map((s) => s.id);
-  const leafIds = new Set(leaves);
+/** The rollout of the chosen host files: etcd members, masters, kubelet hosts, one host at a time. */
+export function rolloutPhases(inv: Inventory, chosen: (file: HostCertFile) => boolean): RenewPhase[] {
   const phases = (['etcd', 'kube-master', 'kube-node'] as const).map((part): RenewPhase => {
     const turns = inv.hosts.flatMap((host): RenewTurn[] => {
       const files = hostCertFiles(host)
-        .filter((f) => f.part === part && leafIds.has(f.id))
+        .filter((f) => f.part === part && chosen(f))
         .map((f) => f.path);
       return files.length ? [{ host: host.name, files, restarts: RESTARTS[part] }] : [];
     });
     return { part, title: TITLES[part], turns };
   });
-  return { leaves, phases: phases.filter((p) => p.turns.length > 0) };
+  return phases.filter((p) => p.turns.length > 0);
+}
+
+/** Every leaf certificate of the cluster (the CAs left out). */
+export const leafIds = (inv: Inventory): string[] =>
+  clusterCerts(inv)
+    .filter((s) => s.issuer)
+    .map((s) => s.id);
+
+/** What certs renew will do, from the inventory alone: every leaf, the phases, the turns. */
+export function renewPlan(inv: Inventory): Omit<RenewPlan, 'warnings'> {
+  const leaves = leafIds(inv);
+  const ids = new Set(leaves);
+  return { leaves, phases: rolloutPhases(inv, (f) => ids.has(f.id)) };
 }
 
 /**
@@ -76,7 +85,7 @@ export async function checkCas(pkiDir: string, inv: Inventory, now = new Date())
     const notAfter = certInfo(first).notAfter;
     if (notAfter.getTime() <= now.getTime())
       throw new InputError(
-        `certs renew: the CA ${ca.id} expired on ${notAfter.toISOString()}; leaf renewal cannot help, the CA itself must be rotated (--ca, not implemented yet)`,
+        `certs renew: the CA ${ca.id} expired on ${notAfter.toISOString()}; leaf renewal cannot help, nor can a rotation with an overlap (nothing trusts an expired CA); rotate CAs before they expire with kubesmith certs renew --ca (verify warns 30 days ahead)`,
       );
     if (notAfter.getTime() < leavesUntil)
       warnings.push(

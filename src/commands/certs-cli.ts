@@ -1,12 +1,14 @@
 import type { Command } from 'commander';
+import { formatCaPlan } from '../certs/ca-plan.js';
 import type { CertRow } from '../certs/judge.js';
 import { formatRenewPlan } from '../certs/renew-plan.js';
 import { certSummary, formatCertTable } from '../certs/table.js';
 import { OperationError } from '../errors.js';
 import { RENEW_BEFORE_DAYS } from '../pki/store.js';
 import { checkCerts, renewCerts } from './certs.js';
+import { rotateCas } from './certs-ca.js';
 import { becomePassword, confirm, globals, interruptSignal, progress } from './cli-helpers.js';
-import { openCluster } from './context.js';
+import { type Cluster, openCluster } from './context.js';
 
 /** Fails the command (exit 1) when a certificate is expired, missing or unreadable; after the table. */
 function failures(rows: readonly CertRow[]): void {
@@ -19,6 +21,36 @@ function failures(rows: readonly CertRow[]): void {
       .join(', ')}${failed.length > 5 ? ', ...' : ''}`,
     'an expired leaf: kubesmith certs renew CLUSTER; a missing one: kubesmith setup CLUSTER all',
   );
+}
+
+/** Shows the plan on stderr, then asks for the cluster name unless --yes. */
+function approval<P>(name: string, yes: boolean | undefined, format: (plan: P) => string, effect: string) {
+  return async (plan: P) => {
+    process.stderr.write(format(plan));
+    if (!yes) await confirm(`${effect}. Type the cluster name (${name}) to go on: `, name);
+  };
+}
+
+/** certs renew --ca: the rotation's plan, the confirmation, its three phases. */
+async function rotateCommand(opened: Cluster, options: { yes?: boolean }, cmd: Command): Promise<void> {
+  const name = opened.loaded.inventory.cluster.name;
+  const rotated = await rotateCas(opened, {
+    becomePassword: await becomePassword(cmd),
+    signal: interruptSignal(),
+    display: progress(cmd),
+    approve: approval(
+      name,
+      options.yes,
+      (plan) => formatCaPlan(name, plan),
+      'this restarts etcd, the control plane, kubelet and kube-proxy on every host once per phase, one host at a time, and restarts pods that call the API',
+    ),
+  });
+  const text = `CA rotation done (phases ${rotated.phases.join(', ')}): ${rotated.reissued} leaf certificate(s) reissued under the new CAs; snapshot ${rotated.snapshot ?? 'none'}; cluster healthy`;
+  if (globals(cmd).output === 'json')
+    process.stdout.write(
+      `${JSON.stringify({ type: 'result', message: text, phases: rotated.phases, reissued: rotated.reissued, snapshot: rotated.snapshot })}\n`,
+    );
+  else process.stdout.write(`${text}\n`);
 }
 
 /** certs check and certs renew. */
@@ -59,23 +91,24 @@ export function registerCertsCommands(program: Command): void {
     )
     .argument('[cluster]', 'cluster name (or use -i FILE)')
     .option('--yes', 'do not ask for confirmation')
-    .option('--ca', 'also rotate the CAs (not implemented yet: refused)')
+    .option(
+      '--ca',
+      'rotate the CAs too, in three phases with a trust overlap (trust both, new CAs sign, drop the old); resumes an interrupted rotation',
+    )
     .action(async (cluster: string | undefined, options: { yes?: boolean; ca?: boolean }, cmd: Command) => {
       const opened = await openCluster(cluster, globals(cmd));
+      if (options.ca) return rotateCommand(opened, options, cmd);
       const name = opened.loaded.inventory.cluster.name;
       const renewed = await renewCerts(opened, {
-        ca: options.ca,
         becomePassword: await becomePassword(cmd),
         signal: interruptSignal(),
         display: progress(cmd),
-        approve: async (plan) => {
-          process.stderr.write(formatRenewPlan(name, plan));
-          if (!options.yes)
-            await confirm(
-              `this restarts etcd, the control plane, kubelet and kube-proxy on every host, one at a time. Type the cluster name (${name}) to go on: `,
-              name,
-            );
-        },
+        approve: approval(
+          name,
+          options.yes,
+          (plan) => formatRenewPlan(name, plan),
+          'this restarts etcd, the control plane, kubelet and kube-proxy on every host, one at a time',
+        ),
       });
       const text = `renewed ${renewed.reissued.length} leaf certificate(s) on ${new Set(renewed.plan.phases.flatMap((p) => p.turns.map((t) => t.host))).size} host(s); snapshot ${renewed.snapshot ?? 'none'}; cluster healthy`;
       if (globals(cmd).output === 'json')

@@ -7,6 +7,7 @@ import { RunData } from '../engine/run-data.js';
 import { InputError } from '../errors.js';
 import { SNAPSHOT_REQUEST, SNAPSHOT_TAKEN } from '../etcd/run-keys.js';
 import type { LoadedInventory } from '../inventory/load.js';
+import { type RotationState, readRotation } from '../pki/rotation.js';
 import type { PkiChange } from '../pki/store.js';
 import { STEPS } from '../steps/index.js';
 import type { Day2Options } from './backup.js';
@@ -38,8 +39,16 @@ export async function checkCerts(cluster: Cluster, options: Day2Options): Promis
   return judgeCerts(readings, store, new Date());
 }
 
+/** The rotation recorded in the store, as input: a record kubesmith cannot read stops the command. */
+export async function recordedRotation(pkiDir: string): Promise<RotationState | undefined> {
+  try {
+    return await readRotation(pkiDir);
+  } catch (error) {
+    throw new InputError((error as Error).message, [], { cause: error });
+  }
+}
+
 export interface RenewOptions extends Day2Options {
-  ca?: boolean;
   /** Shown the plan under the lock, before any host is connected; throws to refuse. */
   approve(plan: RenewPlan): Promise<void>;
 }
@@ -57,24 +66,19 @@ export function oneHostAtATime(loaded: LoadedInventory): LoadedInventory {
 }
 
 /**
- * Runs playbooks/certs-renew.yaml: input and the store's CAs checked first, the plan approved
- * under the lock, then a snapshot, the leaves reissued here, and the rollout one host at a time
- * (etcd members, masters, kubelet hosts), ending with the health checks.
+ * Runs a certificate rollout playbook with one host at a time, setup's host checks (a downgrade
+ * among them) first, before the first etcd member gets new files; beforeConnect approves the plan.
  */
-export async function renewCerts(cluster: Cluster, options: RenewOptions): Promise<RenewResult> {
-  if (options.ca)
-    throw new InputError(
-      'certs renew --ca (CA rotation with a trust-bundle overlap) is not implemented yet; nothing was changed. `certs renew` without --ca renews every leaf certificate under the current CAs',
-    );
-  const inv = cluster.loaded.inventory;
-  const warnings = await checkCas(join(cluster.paths.dir, 'pki'), inv);
-  const plan: RenewPlan = { ...renewPlan(inv), warnings };
-  const data = new RunData();
-  data.set(SNAPSHOT_REQUEST, { note: 'before certs renew', prune: true, safety: false });
-  data.set(REISSUE_IDS, new Set(plan.leaves));
+export async function runRollout(
+  cluster: Cluster,
+  playbook: string,
+  data: RunData,
+  options: Day2Options,
+  beforeConnect?: () => Promise<void>,
+): Promise<void> {
   await runCommandPlaybook({
-    label: 'certs-renew',
-    playbook: 'certs-renew',
+    label: playbook,
+    playbook,
     paths: cluster.paths,
     loaded: oneHostAtATime(cluster.loaded),
     registry: STEPS,
@@ -82,9 +86,28 @@ export async function renewCerts(cluster: Cluster, options: RenewOptions): Promi
     data,
     becomePassword: options.becomePassword,
     signal: options.signal,
-    // Setup's host checks (a downgrade among them) before the first etcd member gets new certs.
     hostPreflight: preflightOf(cluster.loaded),
-    beforeConnect: () => options.approve(plan),
+    ...(beforeConnect ? { beforeConnect } : {}),
   });
+}
+
+/**
+ * Runs playbooks/certs-renew.yaml: input and the store's CAs checked first, the plan approved
+ * under the lock, then a snapshot, the leaves reissued here, and the rollout one host at a time
+ * (etcd members, masters, kubelet hosts), ending with the health checks.
+ */
+export async function renewCerts(cluster: Cluster, options: RenewOptions): Promise<RenewResult> {
+  const inv = cluster.loaded.inventory;
+  const rotation = await recordedRotation(join(cluster.paths.dir, 'pki'));
+  if (rotation)
+    throw new InputError(
+      `certs renew: a CA rotation started ${rotation.startedAt} stopped at phase ${rotation.phase}; nothing was changed. Finish it first: kubesmith certs renew ${inv.cluster.name} --ca (it reissues every leaf too)`,
+    );
+  const warnings = await checkCas(join(cluster.paths.dir, 'pki'), inv);
+  const plan: RenewPlan = { ...renewPlan(inv), warnings };
+  const data = new RunData();
+  data.set(SNAPSHOT_REQUEST, { note: 'before certs renew', prune: true, safety: false });
+  data.set(REISSUE_IDS, new Set(plan.leaves));
+  await runRollout(cluster, 'certs-renew', data, options, () => options.approve(plan));
   return { plan, reissued: data.get(REISSUED) ?? [], snapshot: data.get(SNAPSHOT_TAKEN)?.name };
 }

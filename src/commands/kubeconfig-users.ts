@@ -20,6 +20,7 @@ import { CA } from '../pki/spec.js';
 import { readUserRecords, type UserRecord } from '../pki/user-records.js';
 import { STEPS } from '../steps/index.js';
 import type { Day2Options } from './backup.js';
+import { recordedRotation } from './certs.js';
 import type { Cluster } from './context.js';
 
 /** The cluster CA must be here: user certificates are signed on this machine, never on a host. */
@@ -28,6 +29,15 @@ function requireLocalCa(cluster: Cluster): void {
   if (!existsSync(caKey))
     throw new InputError(
       `no cluster CA at ${caKey}: the cluster was not set up from this machine; run kubesmith setup ${cluster.loaded.inventory.cluster.name} first`,
+    );
+}
+
+/** A user certificate signed during a CA rotation would be signed by a CA about to go, or not yet trusted. */
+async function refuseDuringRotation(cluster: Cluster): Promise<void> {
+  const rotation = await recordedRotation(cluster.paths.pki);
+  if (rotation)
+    throw new InputError(
+      `a CA rotation started ${rotation.startedAt} is at phase ${rotation.phase}: a certificate issued now would stop working when it ends; finish it first with kubesmith certs renew ${cluster.loaded.inventory.cluster.name} --ca`,
     );
 }
 
@@ -40,6 +50,7 @@ async function runUserPlaybook(
   options: Day2Options,
 ): Promise<void> {
   requireLocalCa(cluster);
+  if (playbook === 'user') await refuseDuringRotation(cluster);
   await runCommandPlaybook({
     label,
     playbook: `kubeconfig-${playbook}`,

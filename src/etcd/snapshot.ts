@@ -4,6 +4,7 @@ import { sha256File } from '../artifacts/bundle.js';
 import { InterruptedError, NoHealthyMemberError, OperationError } from '../errors.js';
 import { clusterIdFile } from '../hostlib/marker.js';
 import type { HostSpec, Inventory } from '../inventory/schema.js';
+import { RETIRED_DIR } from '../pki/rotation.js';
 import { sh } from '../transport/quote.js';
 import type { SshConnection } from '../transport/ssh.js';
 import { VERSION } from '../version.js';
@@ -103,7 +104,12 @@ export async function takeSnapshot(place: SnapshotPlace, request: SnapshotReques
     await writeFile(join(staging, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`, {
       mode: 0o600,
     });
-    await cp(join(place.clusterDir, 'pki'), join(staging, 'pki'), { recursive: true });
+    const retired = join(place.clusterDir, 'pki', RETIRED_DIR);
+    // The CAs a rotation retired stay on this machine only: a backup carries no more old keys than it needs.
+    await cp(join(place.clusterDir, 'pki'), join(staging, 'pki'), {
+      recursive: true,
+      filter: (source) => source !== retired && !source.startsWith(`${retired}/`),
+    });
     await copyFile(place.inventoryFile, join(staging, 'inventory.yaml'));
     // The hosts' markers carry this id: a deploy machine rebuilt from this folder needs it back.
     await copyFile(clusterIdFile(place.clusterDir), join(staging, 'cluster-id')).catch(

@@ -43,3 +43,16 @@ async function writeIfDifferent(file: string, content: string, mode: number): Pr
   await writeFile(staged, content, { mode });
   await rename(staged, file);
 }
+
+/**
+ * Steps keep the PKI they read in the run's shared data under keys starting with this
+ * (hostlib/kubernetes-pki.ts 'pki:kubernetes', steps/etcd.ts 'pki:etcd'); the preflights filled them
+ * before this phase reissued, so they are dropped and the rollout steps read the store again.
+ */
+const PKI_MEMO_PREFIX = 'pki:';
+
+export function forgetPkiMemos(shared: Map<string, unknown>): string[] {
+  const dropped = [...shared.keys()].filter((k) => k.startsWith(PKI_MEMO_PREFIX));
+  for (const key of dropped) shared.delete(key);
+  return dropped;
+}

@@ -13,7 +13,7 @@ import {
 import { waitNodesReady } from './nodes-ready.js';
 import { applyObjects, deleteObject, getObject, listObjects } from './objects.js';
 import { eitherSignal } from './poll.js';
-import { restartDeployment } from './rollout.js';
+import { restartWorkload } from './rollout.js';
 import { LOCAL_APISERVER, openTunnel, type TunnelTarget } from './tunnel.js';
 import type { KubeApi, StreamOpener } from './types.js';
 
@@ -74,7 +74,7 @@ export async function openKubeApi(
     deletePod: (pod) => deletePod(http, pod),
     waitPodsGone: (pods, wait) =>
       waitPodsGone(http, pods, { ...wait, signal: eitherSignal(options.signal, wait.signal) }),
-    restartDeployment: (namespace, name) => restartDeployment(http, namespace, name),
+    restartWorkload: (kind, namespace, name) => restartWorkload(http, kind, namespace, name),
     rawGet: (path, query) => http.send({ method: 'GET', path, ...(query ? { query } : {}) }),
     async close() {
       http.close();

@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import type { DrainPlan, DrainPod, EvictOptions } from './drain.js';
 import type { NodeVersion } from './node-versions.js';
+import type { RestartableKind } from './rollout.js';
 
 /** What the Kubernetes API client needs of a host connection: a raw byte pipe to a command run as root. */
 export interface StreamOpener {
@@ -80,8 +81,8 @@ export interface KubeApi {
   evictAll(pods: readonly DrainPod[], options: EvictOptions): Promise<DrainPod[]>;
   deletePod(pod: DrainPod): Promise<void>;
   waitPodsGone(pods: readonly DrainPod[], options: WaitOptions): Promise<void>;
-  /** `kubectl rollout restart` of a Deployment; false when there is none. */
-  restartDeployment(namespace: string, name: string): Promise<boolean>;
+  /** `kubectl rollout restart` of a Deployment or DaemonSet; false when there is none. */
+  restartWorkload(kind: RestartableKind, namespace: string, name: string): Promise<boolean>;
   /** A GET of any path (e.g. /readyz, a pod's proxy): its status and body, whatever the status. */
   rawGet(path: string, query?: Record<string, string>): Promise<{ status: number; body: string }>;
   close(): Promise<void>;

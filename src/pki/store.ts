@@ -2,6 +2,7 @@ import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto'
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ipToBigInt } from '../inventory/net.js';
+import { readRotation, trustBundle } from './rotation.js';
 import type { CertSpec } from './spec.js';
 import { describeCert, isIssuedBy, issue, type KeyPair, keyPair } from './x509.js';
 
@@ -13,6 +14,8 @@ export interface PkiChange {
 
 export interface Pki {
   get(id: string): KeyPair;
+  /** The PEM to trust for a CA: its certificate, and during a CA rotation the other side's too. */
+  trust(caId: string): string;
   serviceAccount: { publicPem: string; privatePem: string };
   changes: PkiChange[];
 }
@@ -139,9 +142,19 @@ export async function ensurePki(
       await writeAtomic(join(dir, 'sa.pub'), serviceAccount.publicPem, 0o644);
     }
   }
+  const rotation = await readRotation(dir);
+  const trusted = new Map<string, string>();
+  for (const spec of ordered.filter((s) => !s.issuer)) {
+    trusted.set(spec.id, await trustBundle(dir, spec.id, pairs.get(spec.id)!.certPem, rotation));
+  }
   return {
     serviceAccount,
     changes,
+    trust(caId) {
+      const pem = trusted.get(caId);
+      if (!pem) throw new Error(`pki: no CA ${caId}`);
+      return pem;
+    },
     get(id) {
       const pair = pairs.get(id);
       if (!pair) throw new Error(`pki: no certificate ${id}`);

@@ -2,21 +2,9 @@ import { join } from 'node:path';
 import { REISSUE_IDS, REISSUED } from '../certs/run-keys.js';
 import { runData } from '../engine/run-data.js';
 import type { DeployStep, RunContext } from '../engine/step.js';
+import { forgetPkiMemos } from '../hostlib/kubernetes-pki.js';
 import { clusterCerts } from '../pki/kubernetes-spec.js';
 import { ensurePki } from '../pki/store.js';
-
-/**
- * Steps keep the PKI they read in the run's shared data under keys starting with this
- * (hostlib/kubernetes-pki.ts 'pki:kubernetes', steps/etcd.ts 'pki:etcd'); the preflights filled them
- * before this phase reissued, so they are dropped and the rollout steps read the store again.
- */
-const PKI_MEMO_PREFIX = 'pki:';
-
-export function forgetPkiMemos(shared: Map<string, unknown>): string[] {
-  const dropped = [...shared.keys()].filter((k) => k.startsWith(PKI_MEMO_PREFIX));
-  for (const key of dropped) shared.delete(key);
-  return dropped;
-}
 
 /** Reissues the leaves the command chose in the deploy machine's store; the CAs stay. */
 export async function reissueLeaves(ctx: RunContext, ids: ReadonlySet<string>) {

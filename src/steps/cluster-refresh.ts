@@ -59,7 +59,7 @@ export const clusterRefresh: DeployStep = {
       });
       if (!ready)
         throw new OperationError('the API did not answer /readyz after the control plane came back');
-      if (!(await api.restartDeployment(namespace, name))) return;
+      if (!(await api.restartWorkload('Deployment', namespace, name))) return;
       ctx.changed(via.name);
       await api.waitDeploymentReady(namespace, name, { timeoutMs: READY_TIMEOUT_MS, signal: ctx.signal });
       ctx.log(`${namespace}/${name}: pods replaced and ready`);

@@ -95,7 +95,7 @@ export const etcd: Step = {
       clusterMarker(ctx.inventory),
       ...binaryResources(ctx, files.values()),
       { kind: 'directory', path: ETCD_PATHS.pki, mode: 0o700 },
-      certFile(ETCD_PATHS.ca, pair(CA.etcd).certPem),
+      certFile(ETCD_PATHS.ca, pki.trust(CA.etcd)),
       certFile(ETCD_PATHS.serverCert, pair(etcdServerCert(host.name)).certPem),
       certFile(ETCD_PATHS.serverKey, pair(etcdServerCert(host.name)).keyPem, true),
       certFile(ETCD_PATHS.peerCert, pair(etcdPeerCert(host.name)).certPem),

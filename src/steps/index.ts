@@ -1,5 +1,11 @@
 import type { AnyStep } from '../engine/step.js';
 import { addons } from './addons.js';
+import { apiClientsRestart } from './api-clients-restart.js';
+import { authTrustReset } from './auth-trust-reset.js';
+import { caDropOld } from './ca-drop-old.js';
+import { caNewSigning } from './ca-new-signing.js';
+import { caRotationFinish } from './ca-rotation-finish.js';
+import { caTrustBoth } from './ca-trust-both.js';
 import { certsEtcd } from './certs-etcd.js';
 import { certsKubeNode } from './certs-kube-node.js';
 import { certsRead } from './certs-read.js';
@@ -78,6 +84,12 @@ export const STEPS: ReadonlyMap<string, AnyStep> = new Map(
     clusterRefresh,
     certsRead,
     certsReissue,
+    caTrustBoth,
+    caNewSigning,
+    caDropOld,
+    caRotationFinish,
+    apiClientsRestart,
+    authTrustReset,
     certsEtcd,
     certsKubeNode,
     userGrant,

@@ -64,7 +64,7 @@ export const userGrant: DeployStep = {
     if (applied.namespaceCreated) ctx.log(`namespace ${request.namespace} created`);
     ctx.log(`${request.user}: ${request.role} in ${scopeOf(request)} (binding ${applied.binding})`);
     const saved = await saveUserRecord(ctx.clusterDir, request.user, {
-      kubeconfig: userKubeconfig(ctx.inventory, ca.certPem, request.user, pair),
+      kubeconfig: userKubeconfig(ctx.inventory, pki.trust(CA.kubernetes), request.user, pair),
       certPem: pair.certPem,
     });
     data.set(GRANT_RESULT, { ...applied, ...saved, notAfter: userCertFacts(pair.certPem).notAfter });

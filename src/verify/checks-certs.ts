@@ -1,5 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { RETIRED_DIR, ROTATION_DIR } from '../pki/rotation.js';
 import { RENEW_BEFORE_DAYS } from '../pki/store.js';
 import { describeCert } from '../pki/x509.js';
 import type { Check, CheckStatus } from './report.js';
@@ -15,8 +16,11 @@ const SHOWN = 5;
 /** Every certificate kubesmith issued for the cluster, as its PKI store on the deploy machine keeps them. */
 export async function issuedCerts(pkiDir: string): Promise<IssuedCert[]> {
   const entries = await readdir(pkiDir, { recursive: true, withFileTypes: true }).catch(() => []);
+  // A rotation's copies (pki/ca-rotation/) and the CAs it retired (pki/retired/) sign nothing of the cluster's.
+  const aside = [join(pkiDir, RETIRED_DIR), join(pkiDir, ROTATION_DIR)];
   const files = entries
     .filter((e) => e.isFile() && e.name.endsWith('.crt'))
+    .filter((e) => !aside.some((dir) => `${e.parentPath}/`.startsWith(`${dir}/`)))
     .map((e) => join(e.parentPath, e.name));
   return Promise.all(
     files.map(async (file) => {
@@ -70,7 +74,7 @@ export function certificateCheck(all: IssuedCert[], now: Date): Check {
     evidence: sorted.slice(0, SHOWN).map((c) => `${c.file}: ${c.notAfter.toISOString()} (${left(c)})`),
     ...(status !== 'ok'
       ? {
-          hint: `setup 02 and 04 reissue leaf certificates that expire within ${RENEW_BEFORE_DAYS} days and roll them out; a CA cannot be renewed yet`,
+          hint: `setup 02 and 04 reissue leaf certificates that expire within ${RENEW_BEFORE_DAYS} days and roll them out; kubesmith certs renew --ca rotates the CAs before they expire`,
         }
       : {}),
   };

@@ -10,7 +10,7 @@ import { bundleDir } from '../../src/lab/state.js';
 import type { VerifyReport } from '../../src/verify/report.js';
 import { skipWithout } from '../helpers/prerequisite.js';
 import { E2E_HOME, kubesmith, LAB_BUNDLE, labShell, labUnavailable } from './harness.js';
-import { certsTests } from './lifecycle/certs.js';
+import { caRotationTests, certsTests } from './lifecycle/certs.js';
 import { conformanceTests } from './lifecycle/conformance.js';
 import { kubeconfigUserTests } from './lifecycle/kubeconfig.js';
 import { masterLifecycleTests } from './lifecycle/masters.js';
@@ -443,6 +443,7 @@ describe.skipIf(unavailable)('setup all on 3 masters (with etcd) and 2 nodes', (
   kubeconfigUserTests(LAB, shell);
   restoreWithApiserversTests(LAB, shell, MASTERS);
   certsTests(LAB, shell, MASTERS, ALL);
+  caRotationTests(LAB, shell, MASTERS, ALL);
   // From here on the cluster runs the lab's second version: masters and nodes join it at that version.
   upgradeTests(LAB, shell, MASTERS, NODES, ALL, {
     version: LAB_KUBERNETES_VERSIONS[1],

@@ -22,7 +22,7 @@ export function controllerManagerFlags(_version: string, inv: Inventory): string
     `--client-ca-file=${K8S_PATHS.caCert}`,
     `--requestheader-client-ca-file=${K8S_PATHS.frontProxyCaCert}`,
     `--cluster-name=${inv.cluster.name}`,
-    `--cluster-signing-cert-file=${K8S_PATHS.caCert}`,
+    `--cluster-signing-cert-file=${K8S_PATHS.signingCaCert}`,
     `--cluster-signing-key-file=${K8S_PATHS.caKey}`,
     '--allocate-node-cidrs=true',
     `--cluster-cidr=${net.podCidr}`,

@@ -18,7 +18,7 @@ import { type KubeletOptions, renderKubeletConfig, renderKubeletUnit } from './k
 import { type HostFile, K8S_PATHS as P, unitPath } from './paths.js';
 import { renderSchedulerConfig, renderSchedulerUnit } from './scheduler.js';
 
-export type PkiMaterial = Pick<Pki, 'get' | 'serviceAccount'>;
+export type PkiMaterial = Pick<Pki, 'get' | 'trust' | 'serviceAccount'>;
 
 const PUBLIC = 0o644;
 const SECRET = 0o600;
@@ -45,13 +45,15 @@ export interface ControlPlaneInput {
 export function controlPlaneFiles(master: HostSpec, inv: Inventory, input: ControlPlaneInput): HostFile[] {
   const { pki, version } = input;
   return [
-    file(P.caCert, pki.get(CA.kubernetes).certPem),
+    file(P.caCert, pki.trust(CA.kubernetes)),
+    // The signer needs its one certificate; ca.crt may hold two during a CA rotation.
+    file(P.signingCaCert, pki.get(CA.kubernetes).certPem),
     file(P.caKey, pki.get(CA.kubernetes).keyPem, SECRET),
     ...pair(pki, K8S_CERT.apiserver, P.apiserverCert, P.apiserverKey),
     ...pair(pki, K8S_CERT.apiserverKubeletClient, P.apiserverKubeletClientCert, P.apiserverKubeletClientKey),
-    file(P.etcdCaCert, pki.get(CA.etcd).certPem),
+    file(P.etcdCaCert, pki.trust(CA.etcd)),
     ...pair(pki, APISERVER_ETCD_CLIENT, P.apiserverEtcdClientCert, P.apiserverEtcdClientKey),
-    file(P.frontProxyCaCert, pki.get(CA.frontProxy).certPem),
+    file(P.frontProxyCaCert, pki.trust(CA.frontProxy)),
     ...pair(pki, K8S_CERT.frontProxyClient, P.frontProxyClientCert, P.frontProxyClientKey),
     file(P.serviceAccountKey, pki.serviceAccount.privatePem, SECRET),
     file(P.serviceAccountPub, pki.serviceAccount.publicPem),
@@ -78,7 +80,7 @@ export interface NodeInput {
 export function nodeFiles(host: HostSpec, inv: Inventory, input: NodeInput): HostFile[] {
   const { pki, version } = input;
   return [
-    file(P.caCert, pki.get(CA.kubernetes).certPem),
+    file(P.caCert, pki.trust(CA.kubernetes)),
     ...pair(pki, kubeletServingCert(host.name), P.kubeletServingCert, P.kubeletServingKey),
     file(P.kubeletKubeconfig, kubeletKubeconfig(inv, pki, host.name), SECRET),
     file(P.kubeletConfig, renderKubeletConfig(version, host, inv, input.kubelet)),

@@ -6,7 +6,7 @@ import { describeCert } from '../../pki/x509.js';
 import { apiServerUrl, renderKubeconfig } from '../kubeconfig.js';
 import { apiserverUrl } from './apiserver.js';
 
-export type CertSource = Pick<Pki, 'get'>;
+export type CertSource = Pick<Pki, 'get' | 'trust'>;
 
 /** A kubeconfig for the identity in pki/<certId>: user named by its CN, server from the inventory. */
 export function kubeconfigFor(
@@ -24,7 +24,7 @@ export function kubeconfigFor(
   return renderKubeconfig({
     clusterName: inv.cluster.name,
     server,
-    caPem: pki.get(CA.kubernetes).certPem,
+    caPem: pki.trust(CA.kubernetes),
     user: commonName,
     certPem: pair.certPem,
     keyPem: pair.keyPem,

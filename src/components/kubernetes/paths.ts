@@ -5,6 +5,7 @@ export const K8S_PKI = `${K8S_DIR}/pki`;
 export const K8S_PATHS = {
   caCert: `${K8S_PKI}/ca.crt`,
   caKey: `${K8S_PKI}/ca.key`,
+  signingCaCert: `${K8S_PKI}/signing-ca.crt`,
   apiserverCert: `${K8S_PKI}/apiserver.crt`,
   apiserverKey: `${K8S_PKI}/apiserver.key`,
   apiserverKubeletClientCert: `${K8S_PKI}/apiserver-kubelet-client.crt`,

@@ -1,6 +1,12 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { z } from 'zod';
-import { kubesmith, type labShell } from '../harness.js';
+import { certInfo, pemCertificates } from '../../../src/certs/read.js';
+import { inventorySchema } from '../../../src/inventory/schema.js';
+import { smokeImage } from '../../../src/verify/smoke-objects.js';
+import { kubesmith, type labShell, waitFor } from '../harness.js';
 
 const LOOP_DIR = '/run/kubesmith-certs-e2e';
 
@@ -60,10 +66,10 @@ function oneHostAtATime(events: { type: string; step?: string; host?: string }[]
 }
 
 /**
- * `kubesmith certs check` and `certs renew` (leaf) on a set-up lab cluster: bad input refused
- * before any host is touched; the expiry table of every host; a renewal rolled out one host at a
- * time while every host's local balancer keeps answering; afterwards new serials and notBefore
- * on every leaf of every host, the CAs unchanged, and a healthy cluster (verify).
+ * `kubesmith certs check` and the input side of `certs renew` on a set-up lab cluster: the expiry
+ * table of every host; both plans shown and refused without --yes off a terminal, a cluster not
+ * there refused, nothing changed. (The leaf rollout itself runs as the rotation's new-signing
+ * phase: the same steps, see caRotationTests.)
  * Declares its tests in the caller's describe; the cluster must be set up (setup all) by then.
  */
 export function certsTests(
@@ -85,22 +91,24 @@ export function certsTests(
     const { run, rows } = await check();
     expect(run.exitCode, run.all).toBe(0);
     expect(rows.filter((r) => r.status !== 'ok')).toEqual([]);
-    // Per master (an etcd member): 4 etcd + 1 CA + 9 control plane + 3 node; per node: 1 CA + 3 node.
+    // Per master (an etcd member): 4 etcd + 1 CA + 10 control plane (the signing CA among them) + 3 node; per node: 1 CA + 3 node.
     for (const i of all)
       expect(
         rows.filter((r) => r.host === `${lab}-${i + 1}`),
         `${lab}-${i + 1}`,
-      ).toHaveLength(masters.includes(i) ? 17 : 4);
+      ).toHaveLength(masters.includes(i) ? 18 : 4);
     const table = await kubesmith('certs', 'check', lab);
     expect(table.stdout).toMatch(/HOST +FILE +SUBJECT +ISSUER +NOT AFTER +DAYS/);
     expect(table.all).not.toContain('PRIVATE KEY');
     before = rows;
   });
 
-  it('certs renew refuses --ca, and a run without --yes off a terminal, before any host is touched', async () => {
-    const ca = await kubesmith('certs', 'renew', lab, '--ca', '--yes');
+  it('certs renew and certs renew --ca without --yes off a terminal show their plans and stop before any host is touched', async () => {
+    const ca = await kubesmith('certs', 'renew', lab, '--ca');
     expect(ca.exitCode, ca.all).toBe(2);
-    expect(ca.stderr).toMatch(/--ca .* not implemented yet/);
+    expect(ca.stderr).toMatch(/certs renew --ca plan for cluster/);
+    expect(ca.stderr).toMatch(/re-run with --yes/);
+    expect(existsSync(join(shell.clusterDir, 'pki', 'ca-rotation.json'))).toBe(false);
     const unconfirmed = await kubesmith('certs', 'renew', lab);
     expect(unconfirmed.exitCode, unconfirmed.all).toBe(2);
     expect(unconfirmed.stderr).toMatch(/certs renew plan for cluster/);
@@ -110,12 +118,72 @@ export function certsTests(
     const { rows } = await check();
     expect(rows.map((r) => `${key(r)} ${r.serial}`)).toEqual(before.map((r) => `${key(r)} ${r.serial}`));
   });
+}
 
-  it('certs renew (leaf) one host at a time, the API answering through every local balancer throughout', async () => {
+const ROTATION_NS = 'ca-rotation-e2e';
+
+/**
+ * `kubesmith certs renew --ca` on a set-up lab cluster: a bare pod (not restarted by the rotation)
+ * started before it; the three phases rolled out one host at a time while every host's local
+ * balancer keeps answering; afterwards every CA and leaf on every host is new, the pod's
+ * service-account token (issued before) still authenticates, used with the ca.crt the kubelet now
+ * projects into the pod; the old CAs kept under pki/retired/, and verify passes.
+ */
+export function caRotationTests(
+  lab: string,
+  shell: ReturnType<typeof labShell>,
+  masters: number[],
+  all: number[],
+): void {
+  const kubectl = (args: string) =>
+    shell.run(masters[0]!, `kubectl --kubeconfig /etc/kubernetes/admin.conf ${args}`);
+  let before: Row[] = [];
+  let podHost = -1;
+  let podFiles = '';
+  let tokenBefore = '';
+  let podCaBefore = '';
+
+  const check = async () => {
+    const run = await kubesmith('certs', 'check', lab, '-o', 'json');
+    const line = run.stdout.split('\n').find((l) => l.startsWith('{"type":"result"'));
+    expect(line, run.all).toBeDefined();
+    return { run, rows: rowsSchema.parse(JSON.parse(line!)).rows };
+  };
+
+  it('before: a bare pod with a service-account token, and every certificate read', async () => {
+    before = (await check()).rows;
+    const image = smokeImage(
+      inventorySchema.parse(parse(readFileSync(join(shell.clusterDir, 'inventory.yaml'), 'utf8'))),
+    );
+    await kubectl(`create namespace ${ROTATION_NS}`);
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'holder', namespace: ROTATION_NS },
+      spec: { containers: [{ name: 'holder', image, args: ['pause'] }] },
+    };
+    await kubectl(`apply -f - <<'EOF'\n${JSON.stringify(pod)}\nEOF`);
+    await kubectl(`-n ${ROTATION_NS} wait pod/holder --for=condition=Ready --timeout=120s`);
+    const node = (await kubectl(`-n ${ROTATION_NS} get pod holder -o jsonpath={.spec.nodeName}`)).trim();
+    const uid = (await kubectl(`-n ${ROTATION_NS} get pod holder -o jsonpath={.metadata.uid}`)).trim();
+    podHost = all.find((i) => `${lab}-${i + 1}` === node)!;
+    expect(podHost, node).toBeGreaterThanOrEqual(0);
+    podFiles = (
+      await shell.run(
+        podHost,
+        `ls -d /var/lib/kubelet/pods/${uid}/volumes/kubernetes.io~projected/kube-api-access-*`,
+      )
+    ).trim();
+    tokenBefore = (await shell.run(podHost, `cat ${podFiles}/token`)).trim();
+    podCaBefore = await shell.run(podHost, `cat ${podFiles}/ca.crt`);
+    expect(tokenBefore.split('.')).toHaveLength(3);
+  });
+
+  it('certs renew --ca: three phases, each one host at a time, the API answering through every local balancer throughout', async () => {
     for (const i of all)
       await shell.run(i, `nohup sh -c '${loopScript(masters.includes(i))}' </dev/null >/dev/null 2>&1 &`);
     const started = Date.now();
-    const renew = await kubesmith('certs', 'renew', lab, '--yes', '-o', 'json');
+    const rotate = await kubesmith('certs', 'renew', lab, '--ca', '--yes', '-o', 'json');
     const seconds = ((Date.now() - started) / 1000).toFixed(0);
     const counts = await Promise.all(
       all.map(async (i) => {
@@ -125,45 +193,89 @@ export function certsTests(
         return { host: `${lab}-${i + 1}`, ok: ok!, bad: bad!, failures };
       }),
     );
-    console.log(`certs renew took ${seconds} s; requests per host:`, counts);
-    expect(renew.exitCode, renew.all).toBe(0);
+    console.log(`certs renew --ca took ${seconds} s; requests per host:`, counts);
+    expect(rotate.exitCode, rotate.all).toBe(0);
+    expect(rotate.stderr).toMatch(/certs renew --ca plan for cluster/);
     for (const c of counts) {
       expect(c.ok, c.host).toBeGreaterThan(50);
       expect(c.bad, `${c.host}: ${c.failures}`).toBe(0);
     }
-    // -o json: the run's events and then its result, one JSON object a line, on stdout.
-    const events = renew.stdout
+    const events = rotate.stdout
       .split('\n')
       .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l));
-    expect(oneHostAtATime(events, 'certs-etcd')).toHaveLength(masters.length);
-    expect(oneHostAtATime(events, 'kube-master')).toHaveLength(masters.length);
-    expect(oneHostAtATime(events, 'certs-kube-node')).toHaveLength(all.length);
     const steps = events.filter((e) => e.type === 'step-start').map((e) => e.step);
-    expect(steps).toEqual([
-      'etcd-snapshot',
-      'certs-reissue',
-      'certs-etcd',
-      'kube-master',
-      'certs-kube-node',
-      'health',
+    for (const phase of ['ca-trust-both', 'ca-new-signing', 'ca-drop-old'])
+      expect(
+        steps.filter((s) => s === phase),
+        phase,
+      ).toHaveLength(1);
+    expect(steps.filter((s) => s === 'certs-kube-node')).toHaveLength(3);
+    expect(steps.indexOf('api-clients-restart')).toBeLessThan(steps.indexOf('ca-new-signing'));
+    expect(oneHostAtATime(events, 'certs-etcd')).toHaveLength(masters.length * 3);
+    expect(oneHostAtATime(events, 'kube-master')).toHaveLength(masters.length * 3);
+    expect(oneHostAtATime(events, 'certs-kube-node')).toHaveLength(all.length * 3);
+    expect(events.find((e) => e.type === 'result')?.phases).toEqual([
+      'trust-both',
+      'new-signing',
+      'drop-old',
     ]);
-  });
+    // Three rollouts of every host, one at a time: 9-12 min here beside the other e2e files.
+  }, 1_800_000);
 
-  it('afterwards certs check shows new serials and notBefore on every leaf of every host, the CAs kept, and verify passes', async () => {
+  it('afterwards every CA and leaf on every host is new, one CA per file, the old CAs kept aside, and verify passes', async () => {
     const { run, rows } = await check();
     expect(run.exitCode, run.all).toBe(0);
     expect(rows.filter((r) => r.status !== 'ok')).toEqual([]);
-    expect(rows.map(key)).toEqual(before.map(key));
+    expect(rows.map((r) => `${r.host} ${r.file}`)).toEqual(before.map((r) => `${r.host} ${r.file}`));
+    const oldCaSerials = new Set(before.filter(isCa).map((r) => r.serial));
     for (const row of rows) {
-      const old = before.find((b) => key(b) === key(row))!;
-      if (isCa(row)) expect(row.serial, key(row)).toBe(old.serial);
-      else {
-        expect(row.serial, key(row)).not.toBe(old.serial);
-        expect(Date.parse(row.notBefore!), key(row)).toBeGreaterThan(Date.parse(old.notBefore!));
-      }
+      const old = before.find((b) => b.host === row.host && b.file === row.file)!;
+      expect(row.serial, `${row.host} ${row.file}`).not.toBe(old.serial);
+      expect(Date.parse(row.notBefore!), `${row.host} ${row.file}`).toBeGreaterThan(
+        Date.parse(old.notBefore!),
+      );
+      expect(oldCaSerials.has(row.serial!), `${row.host} ${row.file}`).toBe(false);
     }
+    // What the apiservers publish for aggregated APIs and kube-controller-manager for pods: the new CAs alone.
+    const auth = JSON.parse(
+      await kubectl('-n kube-system get configmap extension-apiserver-authentication -o json'),
+    );
+    const rootCa = JSON.parse(await kubectl('-n kube-system get configmap kube-root-ca.crt -o json'));
+    for (const [what, pem] of [
+      ['client-ca-file', auth.data['client-ca-file']],
+      ['requestheader-client-ca-file', auth.data['requestheader-client-ca-file']],
+      ['kube-root-ca.crt', rootCa.data['ca.crt']],
+    ]) {
+      const certs = pemCertificates(pem);
+      expect(certs, what).toHaveLength(1);
+      expect(oldCaSerials.has(certInfo(certs[0]!).serial), what).toBe(false);
+    }
+    const pki = join(shell.clusterDir, 'pki');
+    expect(existsSync(join(pki, 'ca-rotation.json'))).toBe(false);
+    const retired = readdirSync(join(pki, 'retired'));
+    expect(retired).toHaveLength(1);
+    expect(readFileSync(join(pki, 'retired', retired[0]!, 'ca-rotation', 'old', 'ca.key'), 'utf8')).toMatch(
+      /PRIVATE KEY/,
+    );
     const verify = await kubesmith('verify', lab);
     expect(verify.exitCode, verify.all).toBe(0);
+  });
+
+  it("the pod's token from before the rotation still authenticates, with the new ca.crt the kubelet projects into it", async () => {
+    const hostCa = await shell.run(podHost, 'cat /etc/kubernetes/pki/ca.crt');
+    await waitFor(
+      "the pod's projected ca.crt to equal the host's",
+      async () => (await shell.run(podHost, `cat ${podFiles}/ca.crt`)) === hostCa,
+      120_000,
+    );
+    expect(await shell.run(podHost, `cat ${podFiles}/ca.crt`)).not.toBe(podCaBefore);
+    const review = JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' });
+    const answer = await shell.run(
+      podHost,
+      `curl -sS --fail --max-time 10 --cacert ${podFiles}/ca.crt -H 'Authorization: Bearer ${tokenBefore}' -H 'Content-Type: application/json' -X POST --data '${review}' https://127.0.0.1:6443/apis/authentication.k8s.io/v1/selfsubjectreviews`,
+    );
+    expect(JSON.parse(answer).status.userInfo.username).toBe(`system:serviceaccount:${ROTATION_NS}:default`);
+    await kubectl(`delete namespace ${ROTATION_NS} --wait=false`);
   });
 }
