@@ -15,8 +15,12 @@ import { kubeNode } from './kube-node.js';
 
 const HEALTH_TIMEOUT_SECONDS = 90;
 const PODS_TIMEOUT_MS = 180_000;
-/** Pods must read Ready twice this far apart: the restarted kubelet resets readiness a moment after it answers healthz. */
-const SETTLE_MS = 5_000;
+/**
+ * Pods must read Ready throughout this long: the restarted kubelet resets readiness a moment after
+ * it answers healthz, and under load (CI, 2026-12-07) more than 5 s later, so the next host's turn
+ * (or the health check) saw a pod not ready.
+ */
+const SETTLE_MS = 15_000;
 
 // Plain HTTP on 127.0.0.1: no TLS options, only (curl needs some words here) no proxy.
 const LOCAL = ['--noproxy', '127.0.0.1'];
@@ -48,7 +52,7 @@ async function hostApi(ctx: StepContext): Promise<KubeApi> {
   return openKubeApi(ctx.conn, adminKubeconfig(ctx.inventory, pki), { signal: ctx.signal, target });
 }
 
-/** The node Ready, then every pod on it Ready on two reads SETTLE_MS apart. */
+/** The node Ready, then every pod on it Ready on every read (one a second) for SETTLE_MS. */
 async function waitPodsReady(ctx: StepContext, api: KubeApi): Promise<void> {
   const name = ctx.host.name;
   await api.waitNodesReady([name], { timeoutMs: PODS_TIMEOUT_MS, signal: ctx.signal });
