@@ -3,7 +3,7 @@ import { CLI, E2E_HOME, labUnavailable } from './harness.js';
 
 /**
  * Builds the lab's base and artifact bundles once before any scenario: on a fresh machine
- * that takes about 40 minutes (Kubernetes from its Go modules), more than a test hook may.
+ * that takes about 38 minutes (Kubernetes from its Go modules), more than a test hook may.
  */
 export default async function buildLabArtifacts(): Promise<void> {
   if (labUnavailable()) return;
