@@ -78,7 +78,7 @@ describe.skipIf(unavailable)('openTunnel: a local port carried over SSH by socat
   it("keeps socat's complaint when the target refuses", async () => {
     const tunnel = await openTunnel(conn, { host: '127.0.0.1', port: await freePort() });
     expect((await roundTrip(Number(new URL(tunnel.url).port), Buffer.from('hello'))).length).toBe(0);
-    await expect.poll(() => tunnel.lastFailure()).toMatch(/^socat: E connect\(.*Connection refused/);
+    await expect.poll(() => tunnel.lastFailure(), { timeout: 10_000 }).toMatch(/^socat: E connect\(.*Connection refused/);
     await tunnel.close();
   });
 
@@ -88,10 +88,10 @@ describe.skipIf(unavailable)('openTunnel: a local port carried over SSH by socat
     const client = connect({ host: '127.0.0.1', port });
     const closed = new Promise((resolve) => client.on('close', resolve));
     client.on('error', () => undefined);
-    await expect.poll(() => echoed.size).toBe(1);
+    await expect.poll(() => echoed.size, { timeout: 10_000 }).toBe(1);
     await tunnel.close();
     await closed;
     expect(await refused(port)).toBe('ECONNREFUSED');
-    await expect.poll(() => echoed.size).toBe(0);
+    await expect.poll(() => echoed.size, { timeout: 10_000 }).toBe(0);
   });
 });
