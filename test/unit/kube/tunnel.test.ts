@@ -78,7 +78,9 @@ describe.skipIf(unavailable)('openTunnel: a local port carried over SSH by socat
   it("keeps socat's complaint when the target refuses", async () => {
     const tunnel = await openTunnel(conn, { host: '127.0.0.1', port: await freePort() });
     expect((await roundTrip(Number(new URL(tunnel.url).port), Buffer.from('hello'))).length).toBe(0);
-    await expect.poll(() => tunnel.lastFailure(), { timeout: 10_000 }).toMatch(/^socat: E connect\(.*Connection refused/);
+    await expect
+      .poll(() => tunnel.lastFailure(), { timeout: 10_000 })
+      .toMatch(/^socat: E connect\(.*Connection refused/);
     await tunnel.close();
   });
 
