@@ -1,6 +1,7 @@
 /** Figures beside their floors and targets, with pass/fail, and the closing note that quotes them. */
 import type { Floors } from './floors.js';
 import type { Cold, NoOp } from './scenarios.js';
+import type { SetupAll } from './setup-all.js';
 import { round } from './stats.js';
 
 export interface Figure {
@@ -10,7 +11,8 @@ export interface Figure {
   /** The physical floor measured in this run, where the target is relative to one. */
   floor?: number;
   target: string;
-  pass: boolean;
+  /** Absent for a figure reported without a target. */
+  pass?: boolean;
 }
 
 export interface Measured {
@@ -19,6 +21,7 @@ export interface Measured {
   noOp: NoOp;
   restoreS: number;
   cold10?: Cold;
+  all?: SetupAll;
 }
 
 function figure(
@@ -26,7 +29,7 @@ function figure(
   value: number,
   unit: string,
   target: string,
-  pass: boolean,
+  pass: boolean | undefined,
   floor?: number,
 ): Figure {
   return {
@@ -35,11 +38,11 @@ function figure(
     unit,
     ...(floor === undefined ? {} : { floor: round(floor) }),
     target,
-    pass,
+    ...(pass === undefined ? {} : { pass }),
   };
 }
 
-export function figures({ floors, cold3, noOp, restoreS, cold10 }: Measured): Figure[] {
+export function figures({ floors, cold3, noOp, restoreS, cold10, all }: Measured): Figure[] {
   const coldFloor =
     3 * (floors.nodeStartS + floors.sshConnectCommandS) +
     cold3.bytesPerHost / floors.sshThroughputBytesPerS +
@@ -104,7 +107,39 @@ export function figures({ floors, cold3, noOp, restoreS, cold10 }: Measured): Fi
     const ratio = cold10.wallS / cold3.wallS;
     out.push(figure('cold 01–03: 10 machines ÷ 3 machines (wall)', ratio, '×', '≤ 1.5×', ratio <= 1.5));
   }
+  if (all) out.push(...setupAllFigures(floors, all));
   return out;
+}
+
+/** setup all (01–07): the cold run has no physical floor (it waits for the cluster to come up). */
+function setupAllFigures(floors: Floors, { machines, cold, warm }: SetupAll): Figure[] {
+  const steps = Object.keys(warm.stepS).length;
+  const warmFloor = floors.nodeStartS + floors.sshConnectCommandS + 2 * steps * floors.sshRoundTripS;
+  const wireRatio = cold.wire.rawBytes / Math.max(cold.wire.sentBytes, 1);
+  const mb = (bytes: number) => bytes / 1e6;
+  const name = (what: string) => `setup all, ${machines} machines: ${what}`;
+  return [
+    figure(name('cold, one invocation (wall)'), cold.wallS, 's', 'reported', undefined),
+    figure(name('cold, sent to the busiest host'), mb(cold.bytesPerHost), 'MB', 'reported', undefined),
+    figure(name('cold, raw ÷ sent'), wireRatio, '×', '≥ 3×', wireRatio >= 3),
+    figure(
+      name(`re-run of its ${steps} steps (wall incl. start)`),
+      warm.wallS,
+      's',
+      '≤ 1.5× floor',
+      warm.wallS <= 1.5 * warmFloor,
+      warmFloor,
+    ),
+    figure(
+      name('re-run: remote commands per host per step'),
+      warm.commandsPerHostPerStep,
+      'commands',
+      '≤ 3',
+      warm.commandsPerHostPerStep <= 3,
+    ),
+    figure(name('re-run: bytes uploaded'), warm.bytesUploaded, 'bytes', '0', warm.bytesUploaded === 0),
+    figure(name('re-run: resources changed'), warm.changed, 'resources', '0', warm.changed === 0),
+  ];
 }
 
 /** One line per figure: what the JSON says, for a human reading the end of the output. */
@@ -112,7 +147,8 @@ export function closingNote(list: readonly Figure[]): string {
   return list
     .map((f) => {
       const floor = f.floor === undefined ? '' : ` (floor ${f.floor})`;
-      return `${f.pass ? 'PASS' : 'FAIL'} ${f.name}: ${f.value} ${f.unit}${floor}, target ${f.target}`;
+      const verdict = f.pass === undefined ? 'INFO' : f.pass ? 'PASS' : 'FAIL';
+      return `${verdict} ${f.name}: ${f.value} ${f.unit}${floor}, target ${f.target}`;
     })
     .join('\n');
 }

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 
 export const CLI = join(import.meta.dirname, '..', 'dist', 'cli.js');
-export const HOME = process.env.KUBESMITH_HOME ?? '/var/tmp/kubesmith-bench';
+/** The e2e suite's home by default: its lab cache (base image, Kubernetes bundles) is built once. */
+export const HOME = process.env.KUBESMITH_HOME ?? '/var/tmp/kubesmith-e2e';
 export const LAB = 'bench';
 const env = { KUBESMITH_HOME: HOME, CI: 'true' };
 
@@ -29,6 +30,8 @@ export interface HostEnd {
 
 export interface Events {
   steps: number;
+  /** Each step's duration in ms, by step id, in the order they ended. */
+  stepMs: Record<string, number>;
   durationMs: number;
   changed: number;
   hosts: HostEnd[];
@@ -90,6 +93,9 @@ export function parseEvents(stdout: string): Events {
   }
   return {
     steps: events.filter((e) => e.type === 'step-start').length,
+    stepMs: Object.fromEntries(
+      events.filter((e) => e.type === 'step-end').map((e) => [String(e.step), Number(e.durationMs)]),
+    ),
     durationMs: end.durationMs,
     changed: end.summary.changed,
     hosts: end.summary.hosts,

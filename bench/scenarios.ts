@@ -1,6 +1,7 @@
 /** The timed scenarios: cold 01–03 on fresh machines, a no-op re-run, a restore, and many machines. */
 import { labAccess } from './lab-hosts.js';
-import { type Events, kubesmith, labUp, setup } from './run.js';
+import { kubesmith, labUp, setup } from './run.js';
+import { commandsPerHostPerStep } from './setup-all.js';
 import { median, repeat, round } from './stats.js';
 import { type Wire, wireBytes } from './wire.js';
 
@@ -62,14 +63,11 @@ export interface NoOp {
 /** `setup <step>` again on a cluster that already has it: one invocation, nothing to change. */
 export async function noOpRuns(step: string, runs: number): Promise<NoOp> {
   const results = await repeat(runs, () => setup(step));
-  const perStep = (e: Events) =>
-    // The first command of every run is the connect's own (sudo check and facts).
-    Math.max(...e.hosts.map((h) => (h.commands - 1) / Math.max(e.steps, 1)));
   return {
     wallS: round(median(results.map((r) => r.wallS))),
     changed: Math.max(...results.map((r) => r.events.changed)),
     bytesUploaded: Math.max(...results.map((r) => r.events.hosts.reduce((s, h) => s + h.bytesUploaded, 0))),
-    commandsPerHostPerStep: Math.max(...results.map((r) => perStep(r.events))),
+    commandsPerHostPerStep: Math.max(...results.map((r) => commandsPerHostPerStep(r.events))),
   };
 }
 

@@ -11,12 +11,15 @@ import { labAccess } from './lab-hosts.js';
 import { closingNote, figures } from './report.js';
 import { labDown, labUp } from './run.js';
 import { type Cold, coldRun, noOpRuns, restoreRuns } from './scenarios.js';
+import { setupAllRuns } from './setup-all.js';
 import { median, repeat, round } from './stats.js';
 
 const LOCK = '/tmp/kubesmith-lab.lock';
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 /** Runs of the 10-machine cold setup (slow on a small machine); 0 leaves that figure out. */
 const MANY_RUNS = Number(process.env.BENCH_MANY_RUNS ?? RUNS);
+/** Rounds of setup all (01–07) on 5 fresh machines and its re-run; 0 leaves them out. */
+const ALL_RUNS = Number(process.env.BENCH_ALL_RUNS ?? RUNS);
 
 /** The median run by wall clock (its other figures belong to that same run). */
 function medianRun(runs: Cold[]): Cold & { allWallS: number[] } {
@@ -56,10 +59,12 @@ async function main(): Promise<void> {
     const noOp = await noOpRuns('03', RUNS);
     const restore = await restoreRuns(RUNS);
     const cold10 = MANY_RUNS > 0 ? medianRun(await repeat(MANY_RUNS, () => coldRun(10))) : undefined;
-    const list = figures({ floors, cold3, noOp, restoreS: restore.wallS, cold10 });
+    const all = ALL_RUNS > 0 ? await setupAllRuns(5, ALL_RUNS) : undefined;
+    const list = figures({ floors, cold3, noOp, restoreS: restore.wallS, cold10, all });
     const result = {
       runs: RUNS,
       manyRuns: MANY_RUNS,
+      allRuns: ALL_RUNS,
       environment: { before, after: await environment() },
       floors,
       connectPhases: connect,
@@ -67,6 +72,7 @@ async function main(): Promise<void> {
       noOp,
       restore,
       ...(cold10 ? { cold10 } : {}),
+      ...(all ? { setupAll: all } : {}),
       figures: list,
       note: closingNote(list),
     };
