@@ -21,9 +21,9 @@ export function addMasterPlan(loaded: LoadedInventory, names: readonly string[])
       (n) =>
         `  ${n}: OS preparation, containerd and its images, kube-apiserver, controller-manager, scheduler, kubelet, kube-proxy`,
     ),
-    `  ${running.join(', ')}: the apiserver certificate reissued with the new names, restarted one master at a time, each healthy before the next`,
+    `  ${running.join(', ')}: the apiserver certificate reissued with the new names, taken up by the running apiserver without a restart, one master at a time, each presenting it before the next`,
     balancers
-      ? '  every other host: its local balancer given the new masters, restarted one host at a time; its /etc/hosts block'
+      ? '  every other host: its local balancer given the new masters, reloaded one host at a time; its /etc/hosts block'
       : '  every other host: its /etc/hosts block',
     '  then: the new nodes labelled and tainted as masters, the pod network on them, verify',
   ].join('\n');
@@ -41,9 +41,9 @@ export function delMasterPlan(
   return [
     `del-master plan for cluster ${inv.cluster.name}:`,
     '  first: an etcd snapshot to the deploy machine',
-    `  ${staying.join(', ')}: the control plane configured for the masters that stay, restarted one at a time where it changes; the deploy machine's kubeconfigs name ${staying[0]}`,
+    `  ${staying.join(', ')}: the control plane configured for the masters that stay, one at a time (the apiserver takes up its new certificate without a restart); the deploy machine's kubeconfigs name ${staying[0]}`,
     inv.cluster.controlPlaneEndpoint === ''
-      ? '  every other host: its local balancer without the leaving masters, restarted one host at a time'
+      ? '  every other host: its local balancer without the leaving masters, reloaded one host at a time'
       : '  the control-plane endpoint is yours: take the leaving masters out of its balancer',
     ...names.map(
       (n) =>

@@ -1,9 +1,11 @@
+import { APISERVER_PORT } from '../components/kubeconfig.js';
 import { apiserverFlags } from '../components/kubernetes/apiserver.js';
 import { controllerManagerFlags } from '../components/kubernetes/controller-manager.js';
 import { controlPlaneEndpoints, waitHealthyScript } from '../components/kubernetes/health.js';
 import { controlPlaneFiles } from '../components/kubernetes/host-files.js';
 import { K8S_PATHS, K8S_PKI, unitPath } from '../components/kubernetes/paths.js';
 import { schedulerFlags } from '../components/kubernetes/scheduler.js';
+import { servesCertificate } from '../components/kubernetes/served-certificate.js';
 import type { Resource, ServiceResource } from '../engine/resources.js';
 import { oneAtATime } from '../engine/shared.js';
 import type { Step, StepContext } from '../engine/step.js';
@@ -23,6 +25,13 @@ export const CONTROL_PLANE_BINARIES = [
   'bin/kubectl',
 ];
 const HEALTH_TIMEOUT_SECONDS = 120;
+/**
+ * kube-apiserver reads its serving certificate and key again when the files change (its dynamic
+ * serving certificate), so new names (add-master, del-master) need no restart.
+ */
+const SERVING_PAIR: readonly string[] = [K8S_PATHS.apiserverCert, K8S_PATHS.apiserverKey];
+/** Its file watch notices within a second or two; after this we restart it instead. */
+const SERVING_RELOAD_TIMEOUT_MS = 30_000;
 
 const read = sectionedRead([
   ['uname', 'uname -m'],
@@ -62,7 +71,12 @@ export const kubeMaster: Step = {
       { kind: 'directory', path: '/var/log/kubernetes/audit', mode: 0o700 },
       ...files.map(fileResource),
       ...balancerResources(inventory),
-      service('kube-apiserver', restartOn('kube-apiserver', apiserverFlags(version, host, inventory))),
+      service(
+        'kube-apiserver',
+        restartOn('kube-apiserver', apiserverFlags(version, host, inventory)).filter(
+          (path) => !SERVING_PAIR.includes(path),
+        ),
+      ),
       service(
         'kube-controller-manager',
         restartOn('kube-controller-manager', controllerManagerFlags(version, inventory)),
@@ -75,9 +89,11 @@ export const kubeMaster: Step = {
     ];
     // A running control plane restarts one master at a time, each healthy before the next; a
     // failed turn stops the roll. A new one starts everywhere at once.
+    const servingCert = files.find((f) => f.path === K8S_PATHS.apiserverCert)!.content;
+    const apply = () => applyAndWait(ctx, resources, servingCert);
     if (seen.get('active')?.trim() === 'active')
-      await oneAtATime(ctx.shared, 'kube-master-restart', host.name, () => applyAndWait(ctx, resources));
-    else await applyAndWait(ctx, resources);
+      await oneAtATime(ctx.shared, 'kube-master-restart', host.name, apply);
+    else await apply();
     await recordInstalled(ctx, installed, version);
   },
   async verify(ctx) {
@@ -89,10 +105,33 @@ function service(name: string, restartOn: string[]): ServiceResource {
   return { kind: 'service', name, enabled: true, state: 'started', restartOn };
 }
 
-async function applyAndWait(ctx: StepContext, resources: Resource[]): Promise<void> {
+async function applyAndWait(ctx: StepContext, resources: Resource[], servingCert: string): Promise<void> {
   const results = await ctx.apply(resources);
-  if (!ctx.dryRun && results.some((r) => r.kind === 'service' && r.status === 'changed'))
+  if (ctx.dryRun) return;
+  if (results.some((r) => r.kind === 'service' && r.status === 'changed'))
     await waitHealthy(ctx, HEALTH_TIMEOUT_SECONDS);
+  if (results.some((r) => r.status === 'changed' && SERVING_PAIR.includes(r.target)))
+    await servesNewCertificate(ctx, servingCert);
+}
+
+/** The apiserver presents the certificate just installed; one that did not pick it up is restarted. */
+async function servesNewCertificate(ctx: StepContext, pem: string): Promise<void> {
+  const address = { host: ctx.host.address, port: APISERVER_PORT };
+  const served = (timeoutMs: number) =>
+    servesCertificate(ctx.conn, address, pem, { timeoutMs, signal: ctx.signal });
+  if (await served(SERVING_RELOAD_TIMEOUT_MS)) return;
+  ctx.log(
+    `${ctx.host.name}: kube-apiserver still presents its previous certificate after ${SERVING_RELOAD_TIMEOUT_MS / 1000} s; restarting it`,
+  );
+  const restart = await ctx.conn.exec(['systemctl', 'restart', 'kube-apiserver.service'], {
+    signal: ctx.signal,
+  });
+  if (restart.exitCode === 0) await waitHealthy(ctx, HEALTH_TIMEOUT_SECONDS);
+  if (restart.exitCode !== 0 || !(await served(0)))
+    throw new OperationError(
+      `${ctx.host.name}: kube-apiserver does not present the certificate in ${K8S_PATHS.apiserverCert}`,
+      'journalctl -u kube-apiserver on the host says why; run the command again once it is fixed',
+    );
 }
 
 async function waitHealthy(ctx: StepContext, seconds: number): Promise<void> {

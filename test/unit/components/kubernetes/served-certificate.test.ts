@@ -1,0 +1,72 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { createServer, type Server } from 'node:tls';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { servesCertificate } from '../../../../src/components/kubernetes/served-certificate.js';
+import { issue, type KeyPair } from '../../../../src/pki/x509.js';
+import { KnownHosts } from '../../../../src/transport/known-hosts.js';
+import { SshConnection } from '../../../../src/transport/ssh.js';
+import { skipWithout } from '../../../helpers/prerequisite.js';
+import { freePort, sshdUnavailable, TestSshd } from '../../../helpers/sshd.js';
+
+const unavailable = skipWithout(
+  'reading a served certificate through a real sshd',
+  sshdUnavailable() ?? (existsSync('/usr/bin/socat') ? undefined : 'no socat (apt-get install socat)'),
+);
+
+const serving = (name: string) =>
+  issue({ commonName: name, ipAddresses: ['127.0.0.1'], usages: ['server'], validityDays: 1 });
+
+describe.skipIf(unavailable)(
+  'servesCertificate: the certificate a TLS server presents, read on the host',
+  () => {
+    let sshd: TestSshd;
+    let conn: SshConnection;
+    let server: Server;
+    let port = 0;
+    let first: KeyPair;
+    let second: KeyPair;
+
+    beforeAll(async () => {
+      [first, second] = await Promise.all([serving('first'), serving('second')]);
+      sshd = await TestSshd.start();
+      conn = await SshConnection.open({
+        name: 'served-cert-host',
+        address: '127.0.0.1',
+        port: sshd.port,
+        user: 'root',
+        identityFile: sshd.clientKey,
+        hostKeyPolicy: 'accept-new',
+        knownHosts: new KnownHosts(join(sshd.dir, 'known_hosts')),
+        connectTimeoutMs: 5000,
+      });
+      server = createServer({ cert: first.certPem, key: first.keyPem }, (socket) => socket.end());
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      port = (server.address() as { port: number }).port;
+    });
+    afterAll(async () => {
+      conn?.close();
+      server?.close();
+      await sshd?.destroy();
+    });
+
+    it('says yes for the certificate served, no for another once the time is up', async () => {
+      const address = { host: '127.0.0.1', port };
+      expect(await servesCertificate(conn, address, first.certPem, { timeoutMs: 0 })).toBe(true);
+      expect(await servesCertificate(conn, address, second.certPem, { timeoutMs: 600 })).toBe(false);
+    });
+
+    it('notices a server that takes up a new certificate while it waits', async () => {
+      const address = { host: '127.0.0.1', port };
+      setTimeout(() => server.setSecureContext({ cert: second.certPem, key: second.keyPem }), 700);
+      const started = Date.now();
+      expect(await servesCertificate(conn, address, second.certPem, { timeoutMs: 10_000 })).toBe(true);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(600);
+    });
+
+    it('a port nothing listens on is a no, not an error', async () => {
+      const address = { host: '127.0.0.1', port: await freePort() };
+      expect(await servesCertificate(conn, address, first.certPem, { timeoutMs: 0 })).toBe(false);
+    });
+  },
+);
