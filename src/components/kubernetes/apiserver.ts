@@ -64,6 +64,11 @@ export function apiserverFlags(_version: string, master: HostSpec, inv: Inventor
     // Stopping, it fails /readyz but keeps serving this long: every local balancer (a check each
     // second, down after two) takes it out before its listener closes, and back only once ready.
     `--shutdown-delay-duration=${SHUTDOWN_DELAY_SECONDS}s`,
+    // Then requests still arriving get 429 with Retry-After (clients retry, the balancers send
+    // them elsewhere) until those in flight are done, and open watches are closed 2 s later: a
+    // stop takes about 7 s. Without it the HTTP server waits up to 60 s for watches that never
+    // end on their own, and systemd kills it at TimeoutStopSec (30 s) on every restart.
+    '--shutdown-send-retry-after=true',
   ];
 }
 
