@@ -11,8 +11,6 @@ export interface TunnelTarget {
 /** The apiserver, or the local balancer in front of the apiservers, as a master sees it. */
 export const LOCAL_APISERVER: TunnelTarget = { host: '127.0.0.1', port: 6443 };
 
-const HALF_CLOSE_GRACE_S = 60;
-
 export interface Tunnel {
   /** https://127.0.0.1:<port>: the apiserver certificate names 127.0.0.1, so TLS is verified as usual. */
   url: string;
@@ -61,23 +59,19 @@ export async function openTunnel(
   const server = createServer({ allowHalfOpen: true }, (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    // socat gives the other direction 0.5 s after one side's EOF by default; a client that
-    // half-closes (sends its request, then reads) would lose an answer slower than that.
-    conn
-      .openStream(['socat', `-t${HALF_CLOSE_GRACE_S}`, '-', `TCP:${urlHost(target.host)}:${target.port}`])
-      .then(
-        ({ stream, stderr }) => {
-          if (socket.destroyed) {
-            stream.destroy();
-            return;
-          }
-          joinBothWays(socket, stream, (why) => (failure = why), stderr);
-        },
-        (error: unknown) => {
-          failure = error instanceof Error ? error.message : String(error);
-          socket.destroy();
-        },
-      );
+    conn.openStream(['socat', '-', `TCP:${urlHost(target.host)}:${target.port}`]).then(
+      ({ stream, stderr }) => {
+        if (socket.destroyed) {
+          stream.destroy();
+          return;
+        }
+        joinBothWays(socket, stream, (why) => (failure = why), stderr);
+      },
+      (error: unknown) => {
+        failure = error instanceof Error ? error.message : String(error);
+        socket.destroy();
+      },
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTunnel } from '../../../src/kube/tunnel.js';
 import { KnownHosts } from '../../../src/transport/known-hosts.js';
@@ -14,15 +15,26 @@ const unavailable = skipWithout(
   sshdUnavailable() ?? (existsSync('/usr/bin/socat') ? undefined : 'no socat (apt-get install socat)'),
 );
 
-/** Sends payload on a new connection to port, half-closes, and returns all that came back. */
+/** Sends payload on a new connection to port and returns all that came back, once as long as payload (or the connection ended). */
 function roundTrip(port: number, payload: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    const socket = connect({ host: '127.0.0.1', port }, () => socket.end(payload));
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    let received = 0;
+    const socket = connect({ host: '127.0.0.1', port }, () => socket.write(payload));
+    socket.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      received += chunk.length;
+      if (received >= payload.length) socket.destroy();
+    });
     socket.on('error', reject);
     socket.on('close', () => resolve(Buffer.concat(chunks)));
   });
+}
+
+/** The socat processes a tunnel to port started on this (test) host. */
+async function socatsTo(port: number): Promise<number> {
+  const found = await execa('pgrep', ['-f', `socat.* - TCP:127.0.0.1:${port}`], { reject: false });
+  return found.stdout.split('\n').filter(Boolean).length;
 }
 
 const refused = (port: number) =>
@@ -73,6 +85,23 @@ describe.skipIf(unavailable)('openTunnel: a local port carried over SSH by socat
     expect(answers.map((answer, i) => answer.equals(payloads[i]!))).toEqual([true, true, true]);
     expect(tunnel.lastFailure()).toBeUndefined();
     await tunnel.close();
+  });
+
+  it('a connection closed here leaves no socat behind on the host (each holds an SSH session)', async () => {
+    const silent = createServer({ allowHalfOpen: true }, () => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const silentPort = (silent.address() as { port: number }).port;
+    const tunnel = await openTunnel(conn, { host: '127.0.0.1', port: silentPort });
+    try {
+      const client = connect({ host: '127.0.0.1', port: Number(new URL(tunnel.url).port) });
+      client.on('error', () => undefined);
+      await expect.poll(() => socatsTo(silentPort), { timeout: 10_000 }).toBe(1);
+      client.destroy();
+      await expect.poll(() => socatsTo(silentPort), { timeout: 5_000 }).toBe(0);
+    } finally {
+      await tunnel.close();
+      silent.close();
+    }
   });
 
   it("keeps socat's complaint when the target refuses", async () => {
