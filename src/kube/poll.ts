@@ -10,10 +10,14 @@ export function eitherSignal(a?: AbortSignal, b?: AbortSignal): AbortSignal | un
   return a && b ? AbortSignal.any([a, b]) : (a ?? b);
 }
 
+/** An apiserver shutting down answers 429 with Retry-After (--shutdown-send-retry-after). */
+const TOO_MANY_REQUESTS = 429;
+
 /**
  * Asks done() every second until it says true (returns true) or timeoutMs has passed (false). A request
- * that found no apiserver (no HTTP status: a restart, a dropped connection) is asked again; when that is
- * still the case at the deadline, its error is thrown. Abort throws InterruptedError.
+ * that found no apiserver (no HTTP status: a restart, a dropped connection) or one asking to retry (429)
+ * is asked again; when that is still the case at the deadline, its error is thrown. Abort throws
+ * InterruptedError.
  */
 export async function pollUntil(done: () => Promise<boolean>, options: WaitOptions): Promise<boolean> {
   const deadline = Date.now() + options.timeoutMs;
@@ -23,7 +27,9 @@ export async function pollUntil(done: () => Promise<boolean>, options: WaitOptio
     try {
       if (await done()) return true;
     } catch (error) {
-      if (!(error instanceof KubeApiError) || error.status !== undefined) throw error;
+      const transient =
+        error instanceof KubeApiError && (error.status === undefined || error.status === TOO_MANY_REQUESTS);
+      if (!transient) throw error;
       unreachable = error;
     }
     const left = deadline - Date.now();

@@ -30,7 +30,7 @@ const HEALTH_TIMEOUT_SECONDS = 120;
  * serving certificate), so new names (add-master, del-master) need no restart.
  */
 const SERVING_PAIR: readonly string[] = [K8S_PATHS.apiserverCert, K8S_PATHS.apiserverKey];
-/** Its file watch notices within a second or two; after this we restart it instead. */
+/** Its file watch notices within a second or two; after this it is restarted instead. */
 const SERVING_RELOAD_TIMEOUT_MS = 30_000;
 
 const read = sectionedRead([
@@ -110,27 +110,42 @@ async function applyAndWait(ctx: StepContext, resources: Resource[], servingCert
   if (ctx.dryRun) return;
   if (results.some((r) => r.kind === 'service' && r.status === 'changed'))
     await waitHealthy(ctx, HEALTH_TIMEOUT_SECONDS);
-  if (results.some((r) => r.status === 'changed' && SERVING_PAIR.includes(r.target)))
-    await servesNewCertificate(ctx, servingCert);
+  // Every run, not only one that changed the files: a run cut off while it waited owes the check.
+  const installedNow = results.some((r) => r.status === 'changed' && SERVING_PAIR.includes(r.target));
+  await presentsInstalledCertificate(ctx, servingCert, installedNow ? SERVING_RELOAD_TIMEOUT_MS : 0);
 }
 
-/** The apiserver presents the certificate just installed; one that did not pick it up is restarted. */
-async function servesNewCertificate(ctx: StepContext, pem: string): Promise<void> {
+/** The apiserver presents the certificate installed; one that does not pick it up is restarted. */
+async function presentsInstalledCertificate(ctx: StepContext, pem: string, waitMs: number): Promise<void> {
   const address = { host: ctx.host.address, port: APISERVER_PORT };
-  const served = (timeoutMs: number) =>
+  const look = (timeoutMs: number) =>
     servesCertificate(ctx.conn, address, pem, { timeoutMs, signal: ctx.signal });
-  if (await served(SERVING_RELOAD_TIMEOUT_MS)) return;
+  const unreadable = (why: string) =>
+    new OperationError(
+      `${ctx.host.name}: the certificate kube-apiserver presents at ${address.host}:${APISERVER_PORT} could not be read: ${why}`,
+      'the control plane answered its health checks; is socat installed (setup 01)? run the command again',
+    );
+  let seen = await look(waitMs);
+  if (seen.status === 'presents') return;
+  if (seen.status === 'unreadable') throw unreadable(seen.why);
   ctx.log(
-    `${ctx.host.name}: kube-apiserver still presents its previous certificate after ${SERVING_RELOAD_TIMEOUT_MS / 1000} s; restarting it`,
+    `${ctx.host.name}: kube-apiserver presents another certificate than ${K8S_PATHS.apiserverCert}; restarting it`,
   );
   const restart = await ctx.conn.exec(['systemctl', 'restart', 'kube-apiserver.service'], {
     signal: ctx.signal,
   });
-  if (restart.exitCode === 0) await waitHealthy(ctx, HEALTH_TIMEOUT_SECONDS);
-  if (restart.exitCode !== 0 || !(await served(0)))
+  if (restart.exitCode !== 0)
     throw new OperationError(
-      `${ctx.host.name}: kube-apiserver does not present the certificate in ${K8S_PATHS.apiserverCert}`,
-      'journalctl -u kube-apiserver on the host says why; run the command again once it is fixed',
+      `${ctx.host.name}: systemctl restart kube-apiserver failed: ${restart.stderr.trim()}`,
+      'journalctl -u kube-apiserver on the host says why',
+    );
+  await waitHealthy(ctx, HEALTH_TIMEOUT_SECONDS);
+  seen = await look(SERVING_RELOAD_TIMEOUT_MS);
+  if (seen.status === 'unreadable') throw unreadable(seen.why);
+  if (seen.status === 'another')
+    throw new OperationError(
+      `${ctx.host.name}: kube-apiserver presents another certificate than ${K8S_PATHS.apiserverCert}, also after a restart`,
+      `compare its --tls-cert-file in ${unitPath('kube-apiserver')} with that file`,
     );
 }
 

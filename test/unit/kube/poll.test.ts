@@ -11,13 +11,19 @@ describe('pollUntil', () => {
     expect(await pollUntil(async () => false, { timeoutMs: 300 })).toBe(false);
   });
 
-  it('asks again when the apiserver could not be reached, and throws that error at the deadline', async () => {
+  it('asks again when the apiserver could not be reached or asked for a retry (429), and throws that error at the deadline', async () => {
     let calls = 0;
     const flaky = async () => {
       if (++calls === 1) throw new KubeApiError('GET /api/v1/nodes: socket hang up');
       return true;
     };
     expect(await pollUntil(flaky, { timeoutMs: 5000 })).toBe(true);
+    let asked = 0;
+    const shuttingDown = async () => {
+      if (++asked === 1) throw new KubeApiError('GET /api/v1/nodes: HTTP 429 Too Many Requests', 429);
+      return true;
+    };
+    expect(await pollUntil(shuttingDown, { timeoutMs: 5000 })).toBe(true);
     const down = async () => {
       throw new KubeApiError('GET /api/v1/nodes: socket hang up');
     };

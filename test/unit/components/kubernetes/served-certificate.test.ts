@@ -1,8 +1,10 @@
 import { existsSync } from 'node:fs';
+import { createServer as createTcpServer } from 'node:net';
 import { join } from 'node:path';
 import { createServer, type Server } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { servesCertificate } from '../../../../src/components/kubernetes/served-certificate.js';
+import { InterruptedError } from '../../../../src/errors.js';
 import { issue, type KeyPair } from '../../../../src/pki/x509.js';
 import { KnownHosts } from '../../../../src/transport/known-hosts.js';
 import { SshConnection } from '../../../../src/transport/ssh.js';
@@ -52,21 +54,50 @@ describe.skipIf(unavailable)(
 
     it('says yes for the certificate served, no for another once the time is up', async () => {
       const address = { host: '127.0.0.1', port };
-      expect(await servesCertificate(conn, address, first.certPem, { timeoutMs: 0 })).toBe(true);
-      expect(await servesCertificate(conn, address, second.certPem, { timeoutMs: 600 })).toBe(false);
+      expect(await servesCertificate(conn, address, first.certPem, { timeoutMs: 0 })).toEqual({
+        status: 'presents',
+      });
+      expect(await servesCertificate(conn, address, second.certPem, { timeoutMs: 600 })).toEqual({
+        status: 'another',
+      });
     });
 
     it('notices a server that takes up a new certificate while it waits', async () => {
       const address = { host: '127.0.0.1', port };
       setTimeout(() => server.setSecureContext({ cert: second.certPem, key: second.keyPem }), 700);
       const started = Date.now();
-      expect(await servesCertificate(conn, address, second.certPem, { timeoutMs: 10_000 })).toBe(true);
+      expect(await servesCertificate(conn, address, second.certPem, { timeoutMs: 10_000 })).toEqual({
+        status: 'presents',
+      });
       expect(Date.now() - started).toBeGreaterThanOrEqual(600);
     });
 
-    it('a port nothing listens on is a no, not an error', async () => {
+    it('a port nothing listens on is unreadable, with socat saying why', async () => {
       const address = { host: '127.0.0.1', port: await freePort() };
-      expect(await servesCertificate(conn, address, first.certPem, { timeoutMs: 0 })).toBe(false);
+      const seen = await servesCertificate(conn, address, first.certPem, { timeoutMs: 0 });
+      expect(seen).toMatchObject({ status: 'unreadable', why: expect.stringMatching(/refused/i) });
+    });
+
+    it('a server that accepts and never answers ends in about 5 s, and Ctrl-C stops the wait at once', async () => {
+      const silent = createTcpServer(() => undefined);
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      const address = { host: '127.0.0.1', port: (silent.address() as { port: number }).port };
+      try {
+        const started = Date.now();
+        const seen = await servesCertificate(conn, address, first.certPem, { timeoutMs: 0 });
+        expect(seen.status).toBe('unreadable');
+        expect(Date.now() - started).toBeLessThan(9000);
+        const aborted = Date.now();
+        await expect(
+          servesCertificate(conn, address, first.certPem, {
+            timeoutMs: 60_000,
+            signal: AbortSignal.timeout(700),
+          }),
+        ).rejects.toBeInstanceOf(InterruptedError);
+        expect(Date.now() - aborted).toBeLessThan(3000);
+      } finally {
+        silent.close();
+      }
     });
   },
 );
