@@ -1,5 +1,5 @@
 import type { LocalImage } from '../artifacts/images.js';
-import { CONTAINERD_PATHS, snapshotterFor } from '../components/containerd.js';
+import { CONTAINERD_PATHS } from '../components/containerd.js';
 import { withCri } from '../cri/runtime.js';
 import type { Resource } from '../engine/resources.js';
 import type { Step } from '../engine/step.js';
@@ -25,13 +25,18 @@ function importedGuard(image: LocalImage) {
   );
 }
 
-function importCommand(image: LocalImage, snapshotter: string): Resource {
+/**
+ * Into the content store only: the CRI unpacks an image's layers when a container first needs
+ * them, so a host never spends CPU on images it does not run (test images on masters, an addon
+ * scheduled elsewhere).
+ */
+function importCommand(image: LocalImage): Resource {
   return {
     kind: 'command',
     title: `import ${image.name}`,
     argv: shell(
       'set -e',
-      sh`ctr -n ${NAMESPACE} images import --snapshotter ${snapshotter} ${archiveOf(image)}`,
+      sh`ctr -n ${NAMESPACE} images import --no-unpack ${archiveOf(image)}`,
       sh`ctr -n ${NAMESPACE} images label ${image.name} ${PINNED}`,
     ),
     unless: importedGuard(image),
@@ -57,8 +62,6 @@ export const images: Step = {
       ctx.log('the artifact source carries no images: containerd pulls them from the registries');
       return;
     }
-    const { stdout } = await ctx.read(['stat', '-fc', '%T', '/var/lib/containerd']);
-    const snapshotter = snapshotterFor(stdout.trim());
     const resources: Resource[] = [
       { kind: 'directory', path: IMAGE_DIR, mode: 0o755 },
       ...list.map(
@@ -69,7 +72,7 @@ export const images: Step = {
           mode: 0o644,
         }),
       ),
-      ...list.map((image) => importCommand(image, snapshotter)),
+      ...list.map(importCommand),
     ];
     await ctx.apply(resources);
   },

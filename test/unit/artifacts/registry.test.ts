@@ -276,6 +276,7 @@ describe.skipIf(unavailable)('pulling from a real registry (crane registry serve
       try {
         const ctr = (args: string[]) =>
           execa(join(containerd!, 'ctr'), ['--address', daemon.socket, '--namespace', 'k8s.io', ...args]);
+        // Unpacked here (setup 03 imports with --no-unpack) so the layers are proven to apply.
         await ctr(['images', 'import', '--snapshotter', 'native', archive.file]);
         const listed = (await ctr(['images', 'ls', '-q'])).stdout.split('\n');
         expect(listed).toContain(image.reference);
