@@ -111,21 +111,21 @@ async function applyAndWait(ctx: StepContext, resources: Resource[], servingCert
   if (results.some((r) => r.kind === 'service' && r.status === 'changed'))
     await waitHealthy(ctx, HEALTH_TIMEOUT_SECONDS);
   // Every run, not only one that changed the files: a run cut off while it waited owes the check.
-  const installedNow = results.some((r) => r.status === 'changed' && SERVING_PAIR.includes(r.target));
-  await presentsInstalledCertificate(ctx, servingCert, installedNow ? SERVING_RELOAD_TIMEOUT_MS : 0);
+  await presentsInstalledCertificate(ctx, servingCert);
 }
 
 /** The apiserver presents the certificate installed; one that does not pick it up is restarted. */
-async function presentsInstalledCertificate(ctx: StepContext, pem: string, waitMs: number): Promise<void> {
+async function presentsInstalledCertificate(ctx: StepContext, pem: string): Promise<void> {
   const address = { host: ctx.host.address, port: APISERVER_PORT };
-  const look = (timeoutMs: number) =>
-    servesCertificate(ctx.conn, address, pem, { timeoutMs, signal: ctx.signal });
+  // Returns at the first look that finds it: the wait only runs out when something is wrong.
+  const look = () =>
+    servesCertificate(ctx.conn, address, pem, { timeoutMs: SERVING_RELOAD_TIMEOUT_MS, signal: ctx.signal });
   const unreadable = (why: string) =>
     new OperationError(
       `${ctx.host.name}: the certificate kube-apiserver presents at ${address.host}:${APISERVER_PORT} could not be read: ${why}`,
       'the control plane answered its health checks; is socat installed (setup 01)? run the command again',
     );
-  let seen = await look(waitMs);
+  let seen = await look();
   if (seen.status === 'presents') return;
   if (seen.status === 'unreadable') throw unreadable(seen.why);
   ctx.log(
@@ -140,7 +140,7 @@ async function presentsInstalledCertificate(ctx: StepContext, pem: string, waitM
       'journalctl -u kube-apiserver on the host says why',
     );
   await waitHealthy(ctx, HEALTH_TIMEOUT_SECONDS);
-  seen = await look(SERVING_RELOAD_TIMEOUT_MS);
+  seen = await look();
   if (seen.status === 'unreadable') throw unreadable(seen.why);
   if (seen.status === 'another')
     throw new OperationError(
