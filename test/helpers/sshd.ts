@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
+import { KnownHosts } from '../../src/transport/known-hosts.js';
+import { SshConnection } from '../../src/transport/ssh.js';
 
 export const SSHD = '/usr/sbin/sshd';
 
@@ -65,6 +67,20 @@ export class TestSshd {
     await sshd.newHostKey();
     await sshd.launch();
     return sshd;
+  }
+
+  /** A connection as root on 127.0.0.1, its host key learnt on first use (this server's own known_hosts). */
+  connectAsRoot(name: string): Promise<SshConnection> {
+    return SshConnection.open({
+      name,
+      address: '127.0.0.1',
+      port: this.port,
+      user: 'root',
+      identityFile: this.clientKey,
+      hostKeyPolicy: 'accept-new',
+      knownHosts: new KnownHosts(join(this.dir, 'known_hosts')),
+      connectTimeoutMs: 5000,
+    });
   }
 
   async newHostKey(): Promise<void> {

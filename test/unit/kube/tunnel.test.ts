@@ -1,12 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTunnel } from '../../../src/kube/tunnel.js';
-import { KnownHosts } from '../../../src/transport/known-hosts.js';
-import { SshConnection } from '../../../src/transport/ssh.js';
+import type { SshConnection } from '../../../src/transport/ssh.js';
 import { skipWithout } from '../../helpers/prerequisite.js';
 import { freePort, sshdUnavailable, TestSshd } from '../../helpers/sshd.js';
 
@@ -53,16 +51,7 @@ describe.skipIf(unavailable)('openTunnel: a local port carried over SSH by socat
 
   beforeAll(async () => {
     sshd = await TestSshd.start();
-    conn = await SshConnection.open({
-      name: 'tunnel-host',
-      address: '127.0.0.1',
-      port: sshd.port,
-      user: 'root',
-      identityFile: sshd.clientKey,
-      hostKeyPolicy: 'accept-new',
-      knownHosts: new KnownHosts(join(sshd.dir, 'known_hosts')),
-      connectTimeoutMs: 5000,
-    });
+    conn = await sshd.connectAsRoot('tunnel-host');
     echo = createServer({ allowHalfOpen: true }, (socket) => {
       echoed.add(socket);
       socket.on('close', () => echoed.delete(socket));

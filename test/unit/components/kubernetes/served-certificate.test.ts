@@ -1,13 +1,11 @@
 import { existsSync } from 'node:fs';
 import { createServer as createTcpServer } from 'node:net';
-import { join } from 'node:path';
 import { createServer, type Server } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { servesCertificate } from '../../../../src/components/kubernetes/served-certificate.js';
 import { InterruptedError } from '../../../../src/errors.js';
 import { issue, type KeyPair } from '../../../../src/pki/x509.js';
-import { KnownHosts } from '../../../../src/transport/known-hosts.js';
-import { SshConnection } from '../../../../src/transport/ssh.js';
+import type { SshConnection } from '../../../../src/transport/ssh.js';
 import { skipWithout } from '../../../helpers/prerequisite.js';
 import { freePort, sshdUnavailable, TestSshd } from '../../../helpers/sshd.js';
 
@@ -32,16 +30,7 @@ describe.skipIf(unavailable)(
     beforeAll(async () => {
       [first, second] = await Promise.all([serving('first'), serving('second')]);
       sshd = await TestSshd.start();
-      conn = await SshConnection.open({
-        name: 'served-cert-host',
-        address: '127.0.0.1',
-        port: sshd.port,
-        user: 'root',
-        identityFile: sshd.clientKey,
-        hostKeyPolicy: 'accept-new',
-        knownHosts: new KnownHosts(join(sshd.dir, 'known_hosts')),
-        connectTimeoutMs: 5000,
-      });
+      conn = await sshd.connectAsRoot('served-cert-host');
       server = createServer({ cert: first.certPem, key: first.keyPem }, (socket) => socket.end());
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       port = (server.address() as { port: number }).port;
